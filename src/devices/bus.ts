@@ -79,3 +79,22 @@ export interface InterruptController {
   /** INTA cycle: returns the vector and moves the request to in-service. */
   acknowledge(): number;
 }
+
+/**
+ * A chip's saved state: named fields under a versioned name (GUIDE principle
+ * 10), so a snapshot survives reordering and a loader can refuse a version it
+ * does not know.
+ */
+export interface DeviceState {
+  name: string;
+  version: number;
+  fields: Record<string, unknown>;
+}
+
+/** Return the fields of `state` after checking it was saved by the chip `name` at `version`. */
+export function stateFields(state: DeviceState, name: string, version: number): Record<string, unknown> {
+  if (state.name !== name || state.version !== version) {
+    throw new Error(`cannot load ${state.name} v${state.version} into ${name} v${version}`);
+  }
+  return state.fields;
+}

@@ -1,0 +1,248 @@
+// `jos86 fs <sub>`: build, inspect, change and check jos86 file-system images
+// from the host. The format is src/fs/FORMAT.md; the work is done by FsImage
+// (src/host/fsimage.ts) and mkfsFromHostTree (src/host/fs/hosttree.ts); this
+// file only parses arguments, prints, and sets the exit status.
+//
+// Every subcommand that changes an image loads it, makes the change in
+// memory, and saves only if the change succeeded, so an error (full disk, bad
+// path, missing file) leaves the image file untouched. Errors are one line on
+// stderr and exit status 1; `fsck` exits 1 when it finds problems.
+//
+// src/cli/main.ts registers `fsCommand`; running this file directly
+// (`npx tsx src/cli/fs.ts ls IMAGE`) gives the same commands on their own.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import chalk from 'chalk';
+import yargs, { type Argv, type CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { BLKSIZE, FsError, FsImage, MAX_NBLOCKS, joinPath, type DirEntry } from '../host/fsimage.ts';
+import { mkfsFromHostTree } from '../host/fs/hosttree.ts';
+
+/** Where the commands write; tests pass their own to capture output. */
+export interface FsCliIo {
+  stdout(data: string | Uint8Array): void;
+  stderr(text: string): void;
+  setExitCode(code: number): void;
+}
+
+export const processIo: FsCliIo = {
+  stdout: (data) => void process.stdout.write(data),
+  stderr: (text) => void process.stderr.write(text),
+  setExitCode: (code) => {
+    process.exitCode = code;
+  },
+};
+
+const MIB = 1024 * 1024;
+
+interface ImageArgs {
+  image: string;
+}
+
+export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
+  /** Run one subcommand, turning any error into one line and exit status 1. */
+  const guarded =
+    <T>(sub: string, action: (args: T) => void) =>
+    (args: unknown): void => {
+      try {
+        // yargs has checked the positionals and options the builder declared.
+        action(args as T);
+      } catch (error) {
+        io.stderr(chalk.red(`jos86 fs ${sub}: ${describeError(error)}`) + '\n');
+        io.setExitCode(1);
+      }
+    };
+
+  /** Load, change, save: the file is written only when `change` returns. */
+  const modify = (imagePath: string, change: (image: FsImage) => void) => {
+    const image = FsImage.load(imagePath);
+    change(image);
+    image.save(imagePath);
+  };
+
+  const subcommands: CommandModule<ImageArgs, any>[] = [
+    {
+      command: 'mkfs <image> [dir]',
+      describe: 'Make an image, filled from a host directory tree if DIR is given',
+      builder: (y: Argv<ImageArgs>) =>
+        y
+          .positional('image', { type: 'string', demandOption: true, describe: 'image file to create (overwritten)' })
+          .positional('dir', { type: 'string', describe: 'host directory to copy in, subdirectories included' })
+          .option('size', {
+            type: 'number',
+            describe: 'image size in MiB (default: 4, or twice what DIR needs)',
+          })
+          .option('blocks', { type: 'number', describe: `image size in ${BLKSIZE}-byte blocks` })
+          .conflicts('size', 'blocks'),
+      handler: guarded('mkfs', (args: { image: string; dir?: string; size?: number; blocks?: number }) => {
+        const nblocks = args.blocks ?? (args.size === undefined ? undefined : mibToBlocks(args.size));
+        const image = mkfsFromHostTree(args.dir, nblocks);
+        image.save(args.image);
+        const used = image.nblocks - image.freeBlockCount();
+        io.stdout(
+          `${args.image}: ${image.nblocks} blocks (${formatMib(image.nblocks * BLKSIZE)}), ` +
+            `${used} in use, ${image.freeBlockCount()} free${args.dir ? `, from ${args.dir}` : ''}\n`,
+        );
+      }),
+    },
+    {
+      command: 'ls <image> [path]',
+      describe: 'List a directory (or show one file)',
+      builder: (y: Argv<ImageArgs>) =>
+        withImage(y)
+          .positional('path', { type: 'string', default: '/', describe: 'path in the image' })
+          .option('l', { type: 'boolean', default: false, describe: 'long format: type and size' }),
+      handler: guarded('ls', (args: { image: string; path: string; l: boolean }) => {
+        const entries = FsImage.load(args.image).ls(args.path);
+        io.stdout(entries.map((entry) => (args.l ? longLine(entry) : entry.name) + '\n').join(''));
+      }),
+    },
+    {
+      command: 'cat <image> <path>',
+      describe: 'Write a file of the image to stdout',
+      builder: (y: Argv<ImageArgs>) =>
+        withImage(y).positional('path', { type: 'string', demandOption: true }),
+      handler: guarded('cat', (args: { image: string; path: string }) => {
+        io.stdout(FsImage.load(args.image).readFile(args.path));
+      }),
+    },
+    {
+      command: 'get <image> <path> [hostfile]',
+      describe: 'Copy a file out of the image (to HOSTFILE, default its name; - for stdout)',
+      builder: (y: Argv<ImageArgs>) =>
+        withImage(y).positional('path', { type: 'string', demandOption: true }).positional('hostfile', { type: 'string' }),
+      handler: guarded('get', (args: { image: string; path: string; hostfile?: string }) => {
+        const data = FsImage.load(args.image).readFile(args.path);
+        const target = args.hostfile ?? basename(args.path);
+        if (target === '-') io.stdout(data);
+        else writeFileSync(target, data);
+      }),
+    },
+    {
+      command: 'put <image> <hostfile> [path]',
+      describe: 'Copy a host file into the image (create or replace; into PATH if it is a directory)',
+      builder: (y: Argv<ImageArgs>) =>
+        withImage(y).positional('hostfile', { type: 'string', demandOption: true }).positional('path', { type: 'string' }),
+      handler: guarded('put', (args: { image: string; hostfile: string; path?: string }) => {
+        const data = readFileSync(args.hostfile);
+        modify(args.image, (image) => {
+          let target = args.path ?? '/';
+          if (image.exists(target) && image.stat(target).type === 'dir') target = joinPath(target, basename(args.hostfile));
+          image.writeFile(target, data);
+        });
+      }),
+    },
+    {
+      command: 'rm <image> <path>',
+      describe: 'Remove a file or an empty directory',
+      builder: (y: Argv<ImageArgs>) =>
+        withImage(y).positional('path', { type: 'string', demandOption: true }),
+      handler: guarded('rm', (args: { image: string; path: string }) => {
+        modify(args.image, (image) => image.rm(args.path));
+      }),
+    },
+    {
+      command: 'mkdir <image> <path>',
+      describe: 'Make a directory',
+      builder: (y: Argv<ImageArgs>) =>
+        withImage(y)
+          .positional('path', { type: 'string', demandOption: true })
+          .option('p', { type: 'boolean', default: false, describe: 'make parents as needed; no error if it exists' }),
+      handler: guarded('mkdir', (args: { image: string; path: string; p: boolean }) => {
+        modify(args.image, (image) => image.mkdir(args.path, { parents: args.p }));
+      }),
+    },
+    {
+      command: 'fsck <image>',
+      describe: 'Check an image; exit status 1 if it has problems',
+      builder: (y: Argv<ImageArgs>) => withImage(y),
+      handler: guarded('fsck', (args: { image: string }) => {
+        const bytes = new Uint8Array(readFileSync(args.image));
+        // Check the raw bytes rather than FsImage.open, so even an image
+        // open() would refuse gets its problems listed.
+        let problems;
+        let summary = '';
+        try {
+          const image = FsImage.open(bytes);
+          problems = image.fsck();
+          summary = `${image.nblocks - image.freeBlockCount()} of ${image.nblocks} blocks in use`;
+        } catch (error) {
+          if (!(error instanceof FsError)) throw error;
+          problems = FsImage.check(bytes);
+        }
+        if (problems.length === 0) {
+          io.stdout(`${args.image}: clean, ${summary}\n`);
+          return;
+        }
+        for (const problem of problems) io.stdout(`${chalk.yellow(problem.kind)}: ${problem.message}\n`);
+        io.stdout(chalk.red(`${args.image}: ${problems.length} problem${problems.length === 1 ? '' : 's'}`) + '\n');
+        io.setExitCode(1);
+      }),
+    },
+  ];
+
+  return {
+    command: 'fs <command>',
+    describe: 'Make, inspect and check jos86 file-system images',
+    builder: (y: Argv) => {
+      let withSubs = y as Argv<ImageArgs>;
+      for (const sub of subcommands) withSubs = withSubs.command(sub);
+      return withSubs.demandCommand(1, 'name a subcommand: mkfs, ls, cat, get, put, rm, mkdir or fsck').strict();
+    },
+    handler: () => {},
+  };
+}
+
+export const fsCommand = makeFsCommand();
+
+function withImage(y: Argv<ImageArgs>): Argv<ImageArgs> {
+  return y.positional('image', { type: 'string', demandOption: true, describe: 'the image file' });
+}
+
+function mibToBlocks(mib: number): number {
+  const blocks = Math.round((mib * MIB) / BLKSIZE);
+  if (!Number.isFinite(mib) || blocks <= 0 || blocks > MAX_NBLOCKS) {
+    throw new FsError('EINVAL', `--size ${mib}: give a size in MiB between 1 and ${(MAX_NBLOCKS * BLKSIZE) / MIB}`);
+  }
+  return blocks;
+}
+
+function formatMib(bytes: number): string {
+  const mib = bytes / MIB;
+  return `${Number.isInteger(mib) ? mib : mib.toFixed(2)} MiB`;
+}
+
+/** ls -l: type, size right-aligned, name (as JOS's ls -l). */
+function longLine(entry: DirEntry): string {
+  return `${entry.type === 'dir' ? 'd' : '-'} ${String(entry.size).padStart(10)} ${entry.name}`;
+}
+
+/** One line for any error: FsError messages as they are, host errors by path and cause. */
+function describeError(error: unknown): string {
+  if (error instanceof FsError) return error.message;
+  const system = error as NodeJS.ErrnoException;
+  if (system && typeof system === 'object' && typeof system.code === 'string' && system.path) {
+    const causes: Record<string, string> = {
+      ENOENT: 'no such file or directory',
+      EACCES: 'permission denied',
+      EISDIR: 'is a directory',
+      ENOTDIR: 'not a directory',
+      EEXIST: 'already exists',
+      ENOSPC: 'host disk full',
+    };
+    return `${system.path}: ${causes[system.code] ?? system.message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+// Run on its own: `npx tsx src/cli/fs.ts <sub> ...`.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await yargs(['fs', ...hideBin(process.argv)])
+    .scriptName('jos86')
+    .command(fsCommand)
+    .strict()
+    .help()
+    .parseAsync();
+}

@@ -1,0 +1,59 @@
+// The benchmark image: how it is built, how phases are selected in it, and
+// that it really runs on QEMU (the reference peer) with one checksum per phase.
+
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { buildImage, PHASE_NAMES, patchPhaseMask, phaseMask, withPhaseSelection } from '../../bench/build.ts';
+import { extractPhases } from '../../bench/report.ts';
+import { qemuUnavailable, runQemu } from '../../bench/runners/qemu.ts';
+
+// 1% of the full workload: every phase still runs its code at least once.
+const SMOKE_SCALE = 1;
+
+describe('benchmark image', () => {
+  const image = buildImage({ scale: SMOKE_SCALE });
+
+  it('is a boot sector followed by the payload, which starts with its parameters', () => {
+    const disk = readFileSync(image);
+    expect(disk.length).toBe(1 << 20);
+    expect(disk.readUInt16LE(510)).toBe(0xaa55);
+    const magic = disk.indexOf('BNCH', 512);
+    expect(magic).toBeGreaterThan(512);
+    expect(magic).toBeLessThan(512 + 16);
+    expect(disk.readUInt32LE(magic + 4)).toBe(0xffffffff);
+  });
+
+  it('lists the phases in the order of the table in main.c', () => {
+    const main = readFileSync(new URL('../../bench/guest/main.c', import.meta.url), 'utf8');
+    const order = [...main.matchAll(/\{ "(\w+)", phase_\w+ \}/g)].map((m) => m[1]);
+    expect(order).toEqual([...PHASE_NAMES]);
+  });
+
+  it('selects phases with a bit mask patched into the image', () => {
+    expect(phaseMask(['sieve', 'portio'])).toBe(0b1000001);
+    expect(() => phaseMask(['nonsense'])).toThrow(/unknown phase/);
+    const disk = new Uint8Array(readFileSync(image));
+    patchPhaseMask(disk, 0x5);
+    const magic = Buffer.from(disk).indexOf('BNCH', 512);
+    expect(Buffer.from(disk).readUInt32LE(magic + 4)).toBe(0x5);
+    expect(() => patchPhaseMask(new Uint8Array(4096), 1)).toThrow(/no phase parameters/);
+  });
+
+  it('runs every phase on QEMU and prints a checksum for each', async () => {
+    const unavailable = await qemuUnavailable();
+    expect(unavailable, 'QEMU is the reference peer; .ci/run installs it').toBeNull();
+    const transcript = await runQemu({ image, timeoutMs: 60_000 });
+    expect(transcript.outcome, transcript.message).toBe('done');
+    const { phases, problems } = extractPhases(transcript.lines);
+    expect(problems).toEqual([]);
+    expect(phases.map((p) => p.name)).toEqual([...PHASE_NAMES]);
+    for (const phase of phases) expect(phase.checksum).toMatch(/^0x[0-9a-f]{8}$/);
+  }, 90_000);
+
+  it('runs only the selected phases', async () => {
+    const selected = withPhaseSelection(image, ['crc32', 'paging']);
+    const transcript = await runQemu({ image: selected, timeoutMs: 60_000 });
+    expect(transcript.outcome, transcript.message).toBe('done');
+    expect(extractPhases(transcript.lines).phases.map((p) => p.name)).toEqual(['crc32', 'paging']);
+  }, 90_000);
+});

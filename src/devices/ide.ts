@@ -1,11 +1,11 @@
 // ATA/IDE disk controller, one channel (master and slave), PIO only.
 //
-// Follows ATA/ATAPI-6 (T13/1410D): the register model of section 7 (command
-// and control blocks), the PIO data-in and data-out protocols of section 9.5
-// and 9.6 (one interrupt per DRQ block; a write's first block is sent without
-// waiting for an interrupt, and the device interrupts again on completion),
-// and the IDENTIFY DEVICE layout of section 8.15. CHS geometry follows QEMU's
-// default translation (16 heads, 63 sectors per track).
+// Follows ATA/ATAPI-6 (T13/1410D): the register descriptions (command and
+// control blocks), the PIO data-in and data-out protocols (one interrupt per
+// DRQ block; a write's first block is sent without waiting for an interrupt,
+// and the device interrupts again on completion), and the IDENTIFY DEVICE
+// data layout. CHS geometry follows QEMU's default translation (16 heads, 63
+// sectors per track, cylinders clamped to 2..16383).
 //
 // A PC puts the primary channel's command block at 0x1F0-0x1F7 and its
 // control block at 0x3F6 on IRQ 14 (the secondary channel: 0x170-0x177,
@@ -55,7 +55,7 @@ export class MemoryBlockDevice implements BlockDevice {
   }
 }
 
-// Command block register offsets (ATA-6 section 7.1, table 7).
+// Command block register offsets.
 export const REG_DATA = 0;
 export const REG_ERROR = 1; // read
 export const REG_FEATURES = 1; // write
@@ -70,7 +70,7 @@ export const REG_COMMAND = 7; // write
 export const REG_ALT_STATUS = 0; // read
 export const REG_DEVICE_CONTROL = 0; // write
 
-// Status register bits (section 7.15.6).
+// Status register bits.
 export const STATUS_BSY = 0x80;
 export const STATUS_DRDY = 0x40;
 export const STATUS_DF = 0x20;
@@ -78,24 +78,24 @@ export const STATUS_DSC = 0x10;
 export const STATUS_DRQ = 0x08;
 export const STATUS_ERR = 0x01;
 
-// Error register bits (section 7.9).
+// Error register bits.
 export const ERROR_IDNF = 0x10;
 export const ERROR_ABRT = 0x04;
 /** After reset or EXECUTE DEVICE DIAGNOSTIC the error register holds a diagnostic code; 1 = passed. */
 const DIAGNOSTIC_PASSED = 0x01;
 
-// Device (drive/head) register bits (section 7.10).
+// Device (drive/head) register bits.
 export const DEVICE_LBA = 0x40;
 export const DEVICE_DEV = 0x10;
 /** Bits 7 and 5 are obsolete and read back as ones on the drives PCs were built around. */
 const DEVICE_OBSOLETE_ONES = 0xa0;
 const DEVICE_HEAD_MASK = 0x0f;
 
-// Device control register bits (section 7.8).
+// Device control register bits.
 export const CONTROL_NIEN = 0x02;
 export const CONTROL_SRST = 0x04;
 
-// Commands (section 8), the ones this device implements.
+// The commands this device implements.
 export const CMD_READ_SECTORS = 0x20;
 export const CMD_READ_SECTORS_NO_RETRY = 0x21;
 export const CMD_WRITE_SECTORS = 0x30;
@@ -294,7 +294,7 @@ export class IdeChannel {
     this.updateIrq();
   }
 
-  /** End of SRST: each drive reports diagnostics passed and the ATA signature (section 9.12). */
+  /** End of SRST: each drive reports diagnostics passed and the ATA signature. */
   private finishSoftwareReset(): void {
     for (const drive of this.drives) {
       if (!drive) continue;
@@ -330,7 +330,7 @@ export class IdeChannel {
     const drive = this.selected;
     // Commands to an empty position go nowhere; nothing answers.
     if (!drive) return;
-    // Writing the command register negates INTRQ (ATA-6 section 5.2.9), so a
+    // Writing the command register negates INTRQ (ATA-6 INTRQ rules), so a
     // new command's interrupt is a fresh edge even if the last went unread.
     drive.interruptPending = false;
     this.updateIrq();
@@ -637,7 +637,7 @@ export class IdeChannel {
   }
 }
 
-/** IDENTIFY DEVICE data (ATA-6 section 8.15, table 25) for a fixed PIO disk. */
+/** IDENTIFY DEVICE data (ATA-6 IDENTIFY DEVICE table) for a fixed PIO disk. */
 function identifyWords(drive: IdeDrive): Uint16Array {
   const words = new Uint16Array(256);
   const sectors = drive.disk.sectors;

@@ -6,9 +6,9 @@
 // function and register fields; data at 0xCFC-0xCFF, where the port offset
 // selects the byte within the dword) and chapter 6 (the type 0 configuration
 // header, BAR sizing by writing all ones, the multi-function bit of the header
-// type). The PIIX3 parts follow the Intel 82371SB datasheet: PIRQ route
-// control registers 0x60-0x63 (section 2.2) and the reset control register at
-// port 0xCF9 (section 4.1.3), which shares the address register's ports.
+// type). The PIIX3 parts follow the Intel 82371SB (PIIX3) datasheet: the PIRQ
+// route control registers 0x60-0x63 and the reset control register at port
+// 0xCF9, which shares the address register's ports.
 //
 // A PC puts `address` at 0xCF8 (4 ports) and `data` at 0xCFC (4 ports).
 //

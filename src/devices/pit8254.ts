@@ -78,8 +78,6 @@ class Counter {
   latchedHigh = false;
   latchedStatus: number | null = null;
 
-  constructor(private readonly clock: VirtualClock) {}
-
   get modulus(): number {
     return this.bcd ? 10000 : 0x10000;
   }
@@ -176,9 +174,14 @@ class Counter {
   }
 
   /** The whole count has been written: load it as the datasheet says for this mode. */
-  loadCount(now: number): void {
+  /** The count register as a number of clocks: 0 stands for the maximum. */
+  registerCount(): number {
     const written = this.countRegister;
-    const reload = this.bcd ? fromBcd(written) || 10000 : written || 0x10000;
+    return this.bcd ? fromBcd(written) || 10000 : written || 0x10000;
+  }
+
+  loadCount(now: number): void {
+    const reload = this.registerCount();
     const counting = this.startTime !== null && this.pausedAt === null;
     this.programmed = true;
     if ((this.mode === 2 || this.mode === 3) && counting) {
@@ -187,14 +190,14 @@ class Counter {
       this.pendingSwitch = { reload, at: this.timeOfTick(elapsed - (elapsed % this.reload) + this.reload) };
       return;
     }
-    this.reload = reload;
-    this.nullCount = false;
     if (this.mode === 1 || this.mode === 5) {
-      // Hardware-triggered modes wait for a rising edge on GATE.
-      this.startTime = null;
-      this.idleOut = true;
+      // Hardware-triggered modes wait for a rising edge on GATE; a one-shot
+      // already running is not disturbed by the new count.
+      if (this.startTime === null) this.idleOut = true;
       return;
     }
+    this.reload = reload;
+    this.nullCount = false;
     this.startTime = now;
     this.pausedAt = this.gate ? null : now;
   }
@@ -224,7 +227,7 @@ export class Pit8254 implements RegisterBlock {
   constructor(options: Pit8254Options) {
     this.clock = options.clock;
     this.irq = options.irq;
-    this.counters = [0, 1, 2].map(() => new Counter(this.clock));
+    this.counters = [0, 1, 2].map(() => new Counter());
   }
 
   read(offset: number, _size: AccessSize): number {
@@ -317,8 +320,10 @@ export class Pit8254 implements RegisterBlock {
         break;
       case 1:
       case 5:
-        // A rising edge (re)triggers: load the count and start.
+        // A rising edge (re)triggers: load the count register and start.
         if (level) {
+          counter.reload = counter.registerCount();
+          counter.nullCount = false;
           counter.startTime = now;
           counter.pausedAt = null;
         }
@@ -327,7 +332,7 @@ export class Pit8254 implements RegisterBlock {
         // Modes 2 and 3: low stops counting and forces OUT high; the rising edge reloads.
         if (!level) counter.pausedAt = now;
         else {
-          if (counter.pendingSwitch) counter.reload = counter.pendingSwitch.reload;
+          counter.reload = counter.registerCount();
           counter.pendingSwitch = null;
           counter.nullCount = false;
           counter.startTime = now;

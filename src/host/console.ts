@@ -10,57 +10,33 @@
 //   Ctrl-A Ctrl-A   send a literal Ctrl-A to the guest
 // With `--display cga` the 80x25 CGA text screen is redrawn on the terminal
 // with ANSI escapes (code page 437 mapped to Unicode, CGA colours to the 16
-// ANSI colours) whenever it changes, at most every `refreshMs`.
+// ANSI colours) whenever it changes.
+
+import { cp437, type TextScreen } from '../devices/vga-text.ts';
 
 export const CTRL_A = 0x01;
 
-/** Code page 437, 0x80-0xFF, as Unicode. */
-const CP437_HIGH =
-  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀' +
-  'αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0';
-/** Code page 437, 0x00-0x1F, as Unicode (the graphic glyphs a CGA shows for control codes). */
-const CP437_LOW = ' ☺☻♥♦♣♠•◘○◙♂♀♪♫☼►◄↕‼¶§▬↨↑↓→←∟↔▲▼';
 /** CGA colour number (IRGB order) to ANSI colour number (BGR order). */
 const CGA_TO_ANSI = [0, 4, 2, 6, 1, 5, 3, 7];
 
-export const CGA_COLUMNS = 80;
-export const CGA_ROWS = 25;
-
-export function cp437ToUnicode(code: number): string {
-  if (code < 0x20) return code === 0 ? ' ' : [...CP437_LOW][code];
-  if (code < 0x7f) return String.fromCharCode(code);
-  if (code === 0x7f) return '⌂';
-  return [...CP437_HIGH][code - 0x80];
-}
-
-/** What the CGA renderer needs: the text buffer (character, attribute pairs) and the cursor. */
-export interface CgaScreen {
-  /** 80 * 25 * 2 bytes starting at the display start address. */
-  cells: Uint8Array;
-  /** Cursor cell index (row * 80 + column), or -1 when off screen. */
-  cursor: number;
-}
-
 /** ANSI text that redraws the whole screen and places the cursor. */
-export function renderCga(screen: CgaScreen): string {
+export function renderCga(screen: TextScreen): string {
   let out = '\x1b[?25l\x1b[H';
-  let lastAttribute = -1;
-  for (let row = 0; row < CGA_ROWS; row++) {
-    for (let column = 0; column < CGA_COLUMNS; column++) {
-      const cell = (row * CGA_COLUMNS + column) * 2;
-      const attribute = screen.cells[cell + 1];
+  for (let row = 0; row < screen.rows; row++) {
+    let lastAttribute = -1;
+    for (let column = 0; column < screen.columns; column++) {
+      const cell = screen.cells[row * screen.columns + column];
+      const attribute = cell >> 8;
       if (attribute !== lastAttribute) {
         out += ansiAttribute(attribute);
         lastAttribute = attribute;
       }
-      out += cp437ToUnicode(screen.cells[cell]);
+      out += cp437(cell & 0xff);
     }
-    out += row < CGA_ROWS - 1 ? '\x1b[0m\r\n' : '\x1b[0m';
-    lastAttribute = -1;
+    out += row < screen.rows - 1 ? '\x1b[0m\r\n' : '\x1b[0m';
   }
-  if (screen.cursor >= 0 && screen.cursor < CGA_ROWS * CGA_COLUMNS) {
-    out += `\x1b[${Math.floor(screen.cursor / CGA_COLUMNS) + 1};${(screen.cursor % CGA_COLUMNS) + 1}H\x1b[?25h`;
-  }
+  const { cursor } = screen;
+  if (cursor.visible) out += `\x1b[${cursor.row + 1};${cursor.column + 1}H\x1b[?25h`;
   return out;
 }
 
@@ -132,7 +108,7 @@ export class TerminalConsole {
   }
 
   /** Redraw the CGA screen if it changed since the last frame. */
-  drawScreen(screen: CgaScreen): void {
+  drawScreen(screen: TextScreen): void {
     const frame = renderCga(screen);
     if (frame === this.lastFrame) return;
     this.lastFrame = frame;

@@ -110,6 +110,8 @@ export class FsImage {
   private readonly view: ImageView;
   /** Blocks saved before their first write in the running transaction. */
   private journal: Map<number, Uint8Array> | undefined;
+  /** No block below this one is free: where the first-fit search starts. */
+  private lowestMaybeFree = 0;
 
   private constructor(readonly bytes: Uint8Array) {
     this.view = new ImageView(bytes);
@@ -325,6 +327,7 @@ export class FsImage {
       work();
     } catch (error) {
       for (const [block, saved] of this.journal) this.bytes.set(saved, block * BLKSIZE);
+      this.lowestMaybeFree = 0;
       throw error;
     } finally {
       this.journal = undefined;
@@ -355,7 +358,7 @@ export class FsImage {
 
   /** Take the lowest free block, zeroed. */
   private allocBlock(): number {
-    const first = firstDataBlock(this.nblocks);
+    const first = Math.max(firstDataBlock(this.nblocks), this.lowestMaybeFree);
     const bitmap = this.bytes.subarray(BITMAP_BLOCK * BLKSIZE, (BITMAP_BLOCK + bitmapBlockCount(this.nblocks)) * BLKSIZE);
     for (let byteIndex = first >>> 3; byteIndex < bitmap.length; byteIndex++) {
       if (bitmap[byteIndex] === 0) continue;
@@ -364,6 +367,7 @@ export class FsImage {
         if (block >= first && block < this.nblocks && this.view.isFree(block)) {
           this.setFree(block, false);
           this.writable(block * BLKSIZE).fill(0);
+          this.lowestMaybeFree = block + 1;
           return block;
         }
       }
@@ -373,6 +377,7 @@ export class FsImage {
 
   private freeBlock(block: number): void {
     this.setFree(block, true);
+    this.lowestMaybeFree = Math.min(this.lowestMaybeFree, block);
   }
 
   /** A block pointer read from disk, checked so a corrupt image cannot send us outside it. */

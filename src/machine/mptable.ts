@@ -33,7 +33,7 @@ const SPEC_REVISION = 4;
 const OEM_ID = 'JOS86';
 const PRODUCT_ID = 'PC';
 
-// Entry types and their lengths (MP Spec table 4-3).
+// Entry types and their lengths (MP Spec 4.3).
 export const MP_PROCESSOR = 0;
 export const MP_BUS = 1;
 export const MP_IOAPIC = 2;
@@ -46,7 +46,7 @@ const CPU_ENABLED = 0x01;
 const CPU_BOOTSTRAP = 0x02;
 const IOAPIC_ENABLED = 0x01;
 
-// Interrupt types (table 4-8) and flags (table 4-9).
+// Interrupt types and the polarity/trigger flags of interrupt entries (MP Spec 4.3.4).
 export const MP_INT = 0;
 export const MP_NMI = 1;
 export const MP_EXTINT = 3;

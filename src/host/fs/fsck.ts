@@ -9,7 +9,6 @@
 // recursion.
 
 import {
-  BITMAP_BLOCK,
   BLKBITSIZE,
   BLKFILES,
   BLKSIZE,
@@ -37,7 +36,6 @@ import {
   S_ROOT,
   S_VERSION,
   bitmapBlockCount,
-  decodeName,
   displayName,
   fileBlocksForSize,
   firstDataBlock,

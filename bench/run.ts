@@ -77,7 +77,13 @@ async function main(): Promise<void> {
   const timeoutMs = positiveInteger(values.timeout, 1200, '--timeout') * 1000;
   const jsonPath = values.json ?? join(outDir, 'results.json');
 
-  const image = withPhaseSelection(buildImage({ scale, log: (line) => console.log(line) }), phases);
+  let image: string;
+  try {
+    image = withPhaseSelection(buildImage({ scale, log: (line) => console.log(line) }), phases);
+  } catch (error) {
+    console.error(`cannot build the benchmark image (needs gcc -m32, nasm, ld, objcopy): ${(error as Error).message}`);
+    process.exit(1);
+  }
   const peers = PEERS.filter((peer) => peerNames.includes(peer.name));
   const results: PeerResult[] = [];
   for (const peer of peers) {

@@ -16,7 +16,7 @@
 #define CMOS_DATA         0x71
 #define CMOS_SCRATCH      0x0E
 #define CMOS_STATUS_D     0x0D
-#define PORTIO_ROUNDS     SCALED(800000)
+#define PORTIO_ROUNDS     SCALED(900000)
 
 uint32_t phase_portio(void)
 {

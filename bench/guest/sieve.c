@@ -7,7 +7,7 @@
 
 #define SIEVE_LIMIT  (1u << 21)            // numbers below this are sieved
 #define SIEVE_BITS   (SIEVE_LIMIT / 2)     // bit k stands for 2k + 1
-#define SIEVE_ROUNDS SCALED(24)
+#define SIEVE_ROUNDS SCALED(44)
 
 static uint32_t sieve_once(uint8_t *composite)
 {

@@ -45,6 +45,8 @@ const OUTPUT_PORT_RESET = 0x01; // active low: 0 resets the CPU
 const OUTPUT_PORT_A20 = 0x02;
 const OUTPUT_PORT_KEYBOARD_FULL = 0x10;
 const OUTPUT_PORT_AUX_FULL = 0x20;
+/** Keyboard clock and data lines idle high (bits 6-7); bits 2-3 are unused and read as ones, as on QEMU. */
+const OUTPUT_PORT_FIXED_ONES = 0xcc;
 
 // Controller commands (port 0x64).
 const CMD_READ_COMMAND_BYTE = 0x20;
@@ -120,7 +122,8 @@ export class I8042 {
   readonly command: RegisterBlock;
   private readonly options: I8042Options;
   private commandByte = COMMAND_BYTE_AFTER_BIOS;
-  private status = STATUS_SYSTEM | STATUS_UNLOCKED;
+  /** A BIOS's last access was a command, so A2 starts set. */
+  private status = STATUS_SYSTEM | STATUS_UNLOCKED | STATUS_COMMAND;
   private outputPort = OUTPUT_PORT_RESET | OUTPUT_PORT_A20;
   /** The byte at port 0x60, or null when the output buffer is empty. */
   private output: { byte: number; aux: boolean } | null = null;
@@ -156,7 +159,7 @@ export class I8042 {
     return (this.outputPort & OUTPUT_PORT_A20) !== 0;
   }
 
-  /** Room left in the keyboard's buffer, for hosts that pace scripted typing. */
+  /** Bytes waiting in the keyboard's buffer, for hosts that pace scripted typing. */
   get keyboardQueueLength(): number {
     return this.keyboardQueue.length;
   }
@@ -243,7 +246,7 @@ export class I8042 {
         this.controllerReply(INPUT_PORT_VALUE);
         return;
       case CMD_READ_OUTPUT_PORT: {
-        let port = this.outputPort & ~(OUTPUT_PORT_KEYBOARD_FULL | OUTPUT_PORT_AUX_FULL);
+        let port = (this.outputPort | OUTPUT_PORT_FIXED_ONES) & ~(OUTPUT_PORT_KEYBOARD_FULL | OUTPUT_PORT_AUX_FULL);
         if (this.output) port |= this.output.aux ? OUTPUT_PORT_AUX_FULL : OUTPUT_PORT_KEYBOARD_FULL;
         this.controllerReply(port);
         return;

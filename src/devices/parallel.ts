@@ -17,22 +17,27 @@ const REG_STATUS = 1;
 const REG_CONTROL = 2;
 
 // Status register bits (several are active low on the connector; these are the values read).
+const STATUS_TIMEOUT_CLEAR = 0x01; // bit 0 is EPP timeout on later ports; QEMU reads it as 1
 const STATUS_ERROR = 0x08; // 1 = no error (nERROR high)
 const STATUS_SELECT = 0x10; // printer online
 const STATUS_ACK = 0x40; // 1 = not acknowledging (nACK high)
 const STATUS_NOT_BUSY = 0x80; // inverted BUSY: 1 = ready for a byte
 /** A printer that is online, idle and error free. */
-const STATUS_READY = STATUS_NOT_BUSY | STATUS_ACK | STATUS_SELECT | STATUS_ERROR;
+const STATUS_READY = STATUS_NOT_BUSY | STATUS_ACK | STATUS_SELECT | STATUS_ERROR | STATUS_TIMEOUT_CLEAR;
 
 // Control register bits.
 const CONTROL_STROBE = 0x01;
+const CONTROL_NOT_INIT = 0x04;
+const CONTROL_SELECT_IN = 0x08;
+/** A BIOS leaves the printer selected and out of reset. */
+const CONTROL_AFTER_BIOS = CONTROL_SELECT_IN | CONTROL_NOT_INIT;
 const CONTROL_WRITABLE = 0x3f; // strobe, autofeed, nINIT, select-in, IRQ enable, direction
 /** Bits 6-7 do not exist and read as ones. */
 const CONTROL_UNUSED = 0xc0;
 
 export class ParallelPort implements RegisterBlock {
   private data = 0;
-  private control = 0;
+  private control = CONTROL_AFTER_BIOS;
   private readonly output?: (byte: number) => void;
 
   constructor(options: { output?: (byte: number) => void } = {}) {

@@ -173,13 +173,13 @@ class Counter {
     return this.timeOfTick(tick);
   }
 
-  /** The whole count has been written: load it as the datasheet says for this mode. */
   /** The count register as a number of clocks: 0 stands for the maximum. */
   registerCount(): number {
     const written = this.countRegister;
     return this.bcd ? fromBcd(written) || 10000 : written || 0x10000;
   }
 
+  /** The whole count has been written: load it as the datasheet says for this mode. */
   loadCount(now: number): void {
     const reload = this.registerCount();
     const counting = this.startTime !== null && this.pausedAt === null;

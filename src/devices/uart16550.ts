@@ -119,10 +119,15 @@ export class Uart16550 implements RegisterBlock {
     return this.rxFifo.length < (this.fifoEnabled ? FIFO_SIZE : 1);
   }
 
-  /** A byte arrives on the receive line. When there is no room it is lost and an overrun is flagged. */
+  /**
+   * A byte arrives on the receive line. Without room an overrun is flagged:
+   * with the FIFO on the new byte is lost; without it the new byte overwrites
+   * the unread one in RBR (PC16550D, LSR bit 1).
+   */
   receive(byte: number): void {
     if (!this.canReceive()) {
       this.lsrErrors |= LSR_OVERRUN;
+      if (!this.fifoEnabled) this.rxFifo[0] = byte & 0xff;
     } else {
       this.rxFifo.push(byte & 0xff);
     }

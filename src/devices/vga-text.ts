@@ -44,6 +44,16 @@ const MODE3_CRTC = [
   0x28, 0x1f, 0x96, 0xb9, 0xa3, 0xff,
 ];
 
+/** Attribute controller in mode 3: the EGA palette, mode control 0x0C, all planes, pan 8. */
+const MODE3_ATTRIBUTE = [
+  0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b, 0x3c, 0x3d, 0x3e, 0x3f, 0x0c, 0x00, 0x0f,
+  0x08, 0x00,
+];
+/** Sequencer in mode 3: 9-dot characters, planes 0-1 written, odd/even addressing. */
+const MODE3_SEQUENCER = [0x03, 0x00, 0x03, 0x00, 0x02];
+/** Graphics controller in mode 3: odd/even, text at 0xB8000. */
+const MODE3_GRAPHICS = [0x00, 0x00, 0x00, 0x00, 0x00, 0x10, 0x0e, 0x0f, 0xff];
+
 // Input status 1 bits.
 const STATUS_DISPLAY_DISABLED = 0x01; // in horizontal or vertical blanking
 const STATUS_VERTICAL_RETRACE = 0x08;
@@ -114,12 +124,12 @@ export class VgaText {
   private attributeIndex = 0;
   /** The attribute controller's flip-flop: false = next 0x3C0 write is an index. */
   private attributeData = false;
-  private readonly attributeRegisters = new Uint8Array(ATTRIBUTE_REGISTER_COUNT);
+  private readonly attributeRegisters = Uint8Array.from(MODE3_ATTRIBUTE);
   private miscOutput = MISC_OUTPUT_MODE3;
   private sequencerIndex = 0;
-  private readonly sequencerRegisters = new Uint8Array(SEQUENCER_REGISTER_COUNT);
+  private readonly sequencerRegisters = Uint8Array.from(MODE3_SEQUENCER);
   private graphicsIndex = 0;
-  private readonly graphicsRegisters = new Uint8Array(GRAPHICS_REGISTER_COUNT);
+  private readonly graphicsRegisters = Uint8Array.from(MODE3_GRAPHICS);
   private pelMask = 0xff;
   private readonly palette = new Uint8Array(256 * 3);
   /** DAC: component position (index * 3 + r/g/b) for reads and writes. */

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildImage, PHASE_NAMES, patchPhaseMask, phaseMask, withPhaseSelection } from '../../bench/build.ts';
 import { extractPhases } from '../../bench/report.ts';
 import { qemuUnavailable, runQemu } from '../../bench/runners/qemu.ts';
+import { runV86, v86Unavailable } from '../../bench/runners/v86.ts';
 
 // 1% of the full workload: every phase still runs its code at least once.
 const SMOKE_SCALE = 1;
@@ -48,6 +49,20 @@ describe('benchmark image', () => {
     expect(problems).toEqual([]);
     expect(phases.map((p) => p.name)).toEqual([...PHASE_NAMES]);
     for (const phase of phases) expect(phase.checksum).toMatch(/^0x[0-9a-f]{8}$/);
+  }, 90_000);
+
+  it('prints the same checksums on v86 (JIT off, after SeaBIOS) as on QEMU', async () => {
+    expect(await v86Unavailable(), 'v86 is a devDependency; SeaBIOS comes from .ci/run').toBeNull();
+    const [qemu, v86] = await Promise.all([
+      runQemu({ image, timeoutMs: 60_000 }),
+      runV86({ image, timeoutMs: 60_000, jit: false }),
+    ]);
+    expect(v86.outcome, v86.message).toBe('done');
+    const checksums = (lines: typeof qemu.lines) => extractPhases(lines).phases.map((p) => `${p.name} ${p.checksum}`);
+    expect(checksums(v86.lines)).toEqual(checksums(qemu.lines));
+    expect(checksums(v86.lines)).toHaveLength(PHASE_NAMES.length);
+    // v86 counts instructions, so its phases carry a count.
+    for (const phase of extractPhases(v86.lines).phases) expect(phase.instructions).toBeGreaterThan(0);
   }, 90_000);
 
   it('runs only the selected phases', async () => {

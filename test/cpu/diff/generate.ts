@@ -1,0 +1,847 @@
+// Generator of random instruction sequences for the differential CPU test.
+//
+// From a fixed seed it writes thousands of short nasm sequences that cover
+// the 80386/80486 integer instruction set (plus the i686 CMOVcc and the
+// 486/586 XADD, CMPXCHG, CMPXCHG8B and BSWAP), each with its own initial
+// registers, EFLAGS and scratch-memory seed. harness.asm runs them on bare
+// metal and reports registers, flags and a checksum of the scratch region.
+//
+// src/cpu offers no typed opcode table yet, so the instruction forms live in
+// the family templates below (one function per family, each choosing the
+// mnemonic, operand size and register/memory/immediate form).
+//
+// Every sequence must behave the same on every correct i386: no exceptions,
+// memory accesses only inside the scratch region (REGION..REGION+0x400, which
+// the harness fills from the seed), and no reads of a flag the Intel SDM
+// leaves undefined. The builder tracks which arithmetic flags are undefined
+// after each instruction (SDM vol. 2 "Flags Affected" of each instruction);
+// an instruction that would read one is not emitted, and whatever is still
+// undefined at the end is masked by the comparison.
+
+export const REGION = 0x8000;
+export const REGION_BYTES = 0x400;
+export const SEQ_ESP = 0x83c0;
+
+export const CF = 0x1;
+export const PF = 0x4;
+export const AF = 0x10;
+export const ZF = 0x40;
+export const SF = 0x80;
+export const DF = 0x400;
+export const OF = 0x800;
+export const ARITH_FLAGS = CF | PF | AF | ZF | SF | OF;
+
+const EFLAGS_RESERVED_ONE = 0x2;
+const EFLAGS_TF = 0x100;
+const EFLAGS_IF = 0x200;
+
+type Size = 8 | 16 | 32;
+
+/** One generated sequence: what the harness runs and what a mismatch report shows. */
+export interface Sequence {
+  index: number;
+  family: string;
+  /** nasm source lines, run in order; the harness appends `jmp seq_return`. */
+  lines: string[];
+  /** Initial EAX, ECX, EDX, EBX, ESP (always SEQ_ESP), EBP, ESI, EDI: the x86 register number order. */
+  regs: number[];
+  eflags: number;
+  /** Seed of the scratch-region fill. */
+  seed: number;
+  /** EFLAGS bits the SDM leaves undefined at the end of the sequence. */
+  undefinedFlags: number;
+}
+
+// ---------------------------------------------------------------- random numbers
+
+/** Mulberry32: a small, fast 32-bit generator; the same seed gives the same tests everywhere. */
+export class Rng {
+  private state: number;
+  constructor(seed: number) {
+    this.state = seed >>> 0;
+  }
+  u32(): number {
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+  /** Integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + (this.u32() % (hi - lo + 1));
+  }
+  chance(p: number): boolean {
+    return this.u32() / 0x100000000 < p;
+  }
+  pick<T>(items: readonly T[]): T {
+    return items[this.u32() % items.length];
+  }
+  /** A value biased toward the edges where flag logic goes wrong. */
+  interesting(size: Size): number {
+    const mask = size === 32 ? 0xffffffff : (1 << size) - 1;
+    const sign = 2 ** (size - 1);
+    if (this.chance(0.35)) {
+      const edge = this.pick([0, 1, 2, mask, mask - 1, sign, sign - 1, sign + 1, 0x0f, 0x10, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0x8000, 0xffff, 0x10000, 0x99, 0x09, 0x0a]);
+      return (edge & mask) >>> 0;
+    }
+    if (this.chance(0.2)) return this.int(0, 0x20);
+    return (this.u32() & mask) >>> 0;
+  }
+}
+
+// ---------------------------------------------------------------- operands
+
+const REG32 = ['eax', 'ecx', 'edx', 'ebx', 'esp', 'ebp', 'esi', 'edi'];
+const REG16 = ['ax', 'cx', 'dx', 'bx', 'sp', 'bp', 'si', 'di'];
+const REG8 = ['al', 'cl', 'dl', 'bl', 'ah', 'ch', 'dh', 'bh'];
+const EAX = 0;
+const ECX = 1;
+const EDX = 2;
+const EBX = 3;
+const ESP = 4;
+const EBP = 5;
+const ESI = 6;
+const EDI = 7;
+
+const SIZE_KEYWORD: Record<Size, string> = { 8: 'byte', 16: 'word', 32: 'dword' };
+const SIZES: readonly Size[] = [8, 16, 32];
+
+/** Condition codes and the flags each one reads (SDM vol. 1 appendix B). */
+const CONDITIONS: readonly [string, number][] = [
+  ['o', OF], ['no', OF], ['b', CF], ['ae', CF], ['e', ZF], ['ne', ZF], ['be', CF | ZF], ['a', CF | ZF],
+  ['s', SF], ['ns', SF], ['p', PF], ['np', PF], ['l', SF | OF], ['ge', SF | OF], ['le', ZF | SF | OF], ['g', ZF | SF | OF],
+];
+
+function hex(value: number): string {
+  return '0x' + (value >>> 0).toString(16);
+}
+
+function signedHex(value: number): string {
+  return value < 0 ? '-0x' + (-value).toString(16) : '0x' + value.toString(16);
+}
+
+function regName(index: number, size: Size): string {
+  return size === 32 ? REG32[index] : size === 16 ? REG16[index] : REG8[index];
+}
+
+interface MemoryOptions {
+  /** Bytes the access may touch beyond its start (string of qword forms). */
+  span?: number;
+  /** A write: never through a CS override. */
+  write?: boolean;
+}
+
+interface EmitOptions {
+  reads?: number;
+  writes?: number;
+  undefines?: number;
+}
+
+/**
+ * Builds one sequence: owns its initial registers, reserves the pointer and
+ * index registers that memory operands use, tracks undefined flags and the
+ * stack depth.
+ */
+class Builder {
+  readonly lines: string[] = [];
+  readonly regs: number[] = [];
+  undefinedFlags = 0;
+  /** Bytes pushed since the start (negative after popping above SEQ_ESP). */
+  stackDepth = 0;
+  private readonly reserved = new Set<number>([ESP]);
+  private readonly pointer: number;
+  private readonly index: number;
+  private readonly addr16: boolean;
+
+  constructor(
+    readonly rng: Rng,
+    options: { keepFree?: readonly number[] } = {},
+  ) {
+    for (let r = 0; r < 8; r++) this.regs.push(rng.interesting(32));
+    this.regs[ESP] = SEQ_ESP;
+    const keepFree = new Set(options.keepFree ?? []);
+    // 16-bit addressing has only BX/BP as bases and SI/DI as indexes.
+    const bases16 = [EBX, EBP].filter((r) => !keepFree.has(r));
+    const indexes16 = [ESI, EDI].filter((r) => !keepFree.has(r));
+    this.addr16 = rng.chance(0.2) && bases16.length > 0 && indexes16.length > 0;
+    const bases = (this.addr16 ? bases16 : [EAX, ECX, EDX, EBX, EBP, ESI, EDI]).filter((r) => !keepFree.has(r));
+    this.pointer = rng.pick(bases);
+    const indexes = [ESI, EDI, ...(this.addr16 ? [] : [EAX, ECX, EDX, EBX])].filter((r) => r !== this.pointer && !keepFree.has(r));
+    this.index = rng.pick(indexes);
+    const pointerValue = REGION + 0x100 + rng.int(0, 0x80);
+    this.regs[this.pointer] = this.addr16 ? ((rng.u32() & 0xffff0000) | pointerValue) >>> 0 : pointerValue;
+    this.regs[this.index] = this.addr16 ? ((rng.u32() & 0xffff0000) | rng.int(0, 15)) >>> 0 : rng.int(0, 15);
+    this.reserved.add(this.pointer);
+    this.reserved.add(this.index);
+  }
+
+  /** Take a register out of the pool (a family that sets it up itself, e.g. CL for shifts). */
+  reserve(register: number): void {
+    this.reserved.add(register);
+  }
+
+  isFree(register: number): boolean {
+    return !this.reserved.has(register);
+  }
+
+  /** A random free register of `size`; 8-bit names map onto their 32-bit parent. */
+  reg(size: Size): string {
+    return regName(this.regIndex(size), size);
+  }
+
+  regIndex(size: Size): number {
+    const free: number[] = [];
+    for (let r = 0; r < 8; r++) {
+      const parent = size === 8 ? r & 3 : r;
+      if (!this.reserved.has(parent)) free.push(r);
+    }
+    return this.rng.pick(free);
+  }
+
+  /** A memory operand inside the scratch region, in a random addressing form. */
+  mem(size: Size | 64, options: MemoryOptions = {}): string {
+    const rng = this.rng;
+    const span = options.span ?? 0;
+    const keyword = size === 64 ? 'qword' : SIZE_KEYWORD[size];
+    const limit = 0x30 - span;
+    let address: string;
+    if (this.addr16) {
+      const base = REG16[this.pointer];
+      const index = REG16[this.index];
+      const pointerValue = this.regs[this.pointer] & 0xffff;
+      switch (rng.int(0, 3)) {
+        case 0: address = `${base}+${index}${disp(rng.int(-0x30, limit))}`; break;
+        case 1: address = `${base}${disp(rng.int(-0x30, limit))}`; break;
+        case 2: address = `${index}+${hex(pointerValue + rng.int(-0x30, limit))}`; break;
+        default: address = `a16 ${hex(pointerValue + rng.int(-0x30, limit))}`; break;
+      }
+    } else {
+      const base = REG32[this.pointer];
+      const index = REG32[this.index];
+      const scale = rng.pick([1, 2, 4, 8]);
+      switch (rng.int(0, 5)) {
+        case 0: address = `${base}${disp(rng.int(-0x30, limit))}`; break;
+        case 1: address = `${base}+${index}*${scale}${disp(rng.int(-0x30, limit - 0x78))}`; break;
+        case 2: address = hex(REGION + rng.int(0, 0x200 - span - 4)); break;
+        case 3: address = `${index}*${scale}+${hex(this.regs[this.pointer] + rng.int(-0x30, limit - 0x78))}`; break;
+        case 4: address = base; break;
+        // A small displacement forced into the disp32 encoding.
+        default: address = `dword ${base}${disp(rng.int(-0x30, limit))}`; break;
+      }
+    }
+    return `${keyword} [${this.override(options)}${address}]`;
+  }
+
+  private override(options: MemoryOptions): string {
+    if (!this.rng.chance(0.12)) return '';
+    const segments = options.write ? ['ds', 'es', 'fs', 'gs', 'ss'] : ['ds', 'es', 'fs', 'gs', 'ss', 'cs'];
+    return this.rng.pick(segments) + ':';
+  }
+
+  /** An operand of `size` that is a free register or memory. */
+  rm(size: Size, options: MemoryOptions = {}): string {
+    return this.rng.chance(0.5) ? this.reg(size) : this.mem(size, options);
+  }
+
+  imm(size: Size): string {
+    return hex(this.rng.interesting(size));
+  }
+
+  /** True when none of `flags` is undefined right now. */
+  canRead(flags: number): boolean {
+    return (this.undefinedFlags & flags) === 0;
+  }
+
+  emit(text: string, options: EmitOptions = {}): void {
+    if (options.reads && !this.canRead(options.reads)) throw new Error(`generator bug: ${text} reads an undefined flag`);
+    this.lines.push(text);
+    this.undefinedFlags = (this.undefinedFlags & ~(options.writes ?? 0)) | (options.undefines ?? 0);
+  }
+}
+
+function disp(value: number): string {
+  return value === 0 ? '' : value > 0 ? `+${hex(value)}` : `-${hex(-value)}`;
+}
+
+// ---------------------------------------------------------------- families
+
+type Family = (b: Builder) => void;
+
+/** A family: its builder, how often it is drawn, and registers its setup writes (never pointers). */
+interface FamilySpec {
+  name: string;
+  build: Family;
+  weight: number;
+  keepFree?: readonly number[];
+}
+
+const ALU_OPS = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
+const LOGIC_OPS = new Set(['or', 'and', 'xor']);
+
+function aluFlags(op: string): EmitOptions {
+  const reads = op === 'adc' || op === 'sbb' ? CF : 0;
+  if (LOGIC_OPS.has(op)) return { reads, writes: ARITH_FLAGS, undefines: AF };
+  return { reads, writes: ARITH_FLAGS };
+}
+
+function alu(b: Builder): void {
+  const count = b.rng.int(1, 3);
+  for (let i = 0; i < count; i++) {
+    let op = b.rng.pick(ALU_OPS);
+    if (!b.canRead(aluFlags(op).reads ?? 0)) op = 'add';
+    const size = b.rng.pick(SIZES);
+    const lock = op !== 'cmp' && b.rng.chance(0.05) ? 'lock ' : '';
+    let text: string;
+    switch (b.rng.int(0, 4)) {
+      case 0: text = `${op} ${b.reg(size)}, ${b.reg(size)}`; break;
+      case 1: text = `${op} ${b.reg(size)}, ${b.mem(size)}`; break;
+      case 2: text = `${lock}${op} ${b.mem(size, { write: true })}, ${b.reg(size)}`; break;
+      case 3: text = `${op} ${b.reg(size)}, ${b.imm(size)}`; break;
+      default: {
+        // Small immediates give the sign-extended imm8 form (opcode 83) for 16/32 bits.
+        const value = b.rng.chance(0.5) ? signedHex(b.rng.int(-128, 127)) : b.imm(size);
+        text = `${lock}${op} ${b.mem(size, { write: true })}, ${value}`;
+        break;
+      }
+    }
+    b.emit(text, aluFlags(op));
+  }
+}
+
+function unary(b: Builder): void {
+  const count = b.rng.int(1, 3);
+  for (let i = 0; i < count; i++) {
+    const op = b.rng.pick(['inc', 'dec', 'neg', 'not']);
+    const size = b.rng.pick(SIZES);
+    const target = b.rng.chance(0.5) ? b.reg(size) : b.mem(size, { write: true });
+    // INC/DEC leave CF alone (SDM: "The CF flag is not affected"); NOT touches no flag.
+    const flags = op === 'not' ? {} : op === 'neg' ? { writes: ARITH_FLAGS } : { writes: ARITH_FLAGS & ~CF };
+    b.emit(`${op} ${target}`, flags);
+  }
+}
+
+function testOp(b: Builder): void {
+  const size = b.rng.pick(SIZES);
+  const form = b.rng.int(0, 2);
+  const text = form === 0 ? `test ${b.reg(size)}, ${b.reg(size)}` : form === 1 ? `test ${b.mem(size)}, ${b.reg(size)}` : `test ${b.rm(size)}, ${b.imm(size)}`;
+  b.emit(text, { writes: ARITH_FLAGS, undefines: AF });
+}
+
+const SHIFT_OPS = ['shl', 'sal', 'shr', 'sar', 'rol', 'ror', 'rcl', 'rcr'];
+
+/** Flags written and left undefined by a shift or rotate of `size` by `count` (SDM SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR). */
+function shiftFlags(op: string, size: Size, count: number): EmitOptions {
+  const masked = count & 31;
+  const rotateThroughCarry = op === 'rcl' || op === 'rcr';
+  const reads = rotateThroughCarry ? CF : 0;
+  if (masked === 0) {
+    // A zero count changes no flag; the SDM pseudocode for ROL/ROR still calls OF undefined.
+    return { reads: 0, undefines: op === 'rol' || op === 'ror' ? OF : 0 };
+  }
+  if (op === 'rol' || op === 'ror' || rotateThroughCarry) {
+    return { reads, writes: CF | OF, undefines: masked === 1 ? 0 : OF };
+  }
+  let undefines = AF | (masked === 1 ? 0 : OF);
+  if ((op === 'shl' || op === 'sal' || op === 'shr') && masked >= size) undefines |= CF;
+  return { writes: CF | PF | ZF | SF | OF | AF, undefines };
+}
+
+function shiftCount(b: Builder, size: Size): number {
+  return b.rng.pick([0, 1, 1, 2, b.rng.int(1, size - 1), size - 1, size, size + 1, b.rng.int(0, 31), b.rng.int(32, 255)]);
+}
+
+function shift(b: Builder): void {
+  const count = b.rng.int(1, 2);
+  for (let i = 0; i < count; i++) {
+    const op = b.rng.pick(SHIFT_OPS);
+    const size = b.rng.pick(SIZES);
+    const amount = shiftCount(b, size);
+    const flags = shiftFlags(op, size, amount);
+    if (!b.canRead(flags.reads ?? 0)) continue;
+    const target = b.rm(size, { write: true });
+    const form = b.rng.int(0, 2);
+    if (form === 0 && amount === 1) b.emit(`${op} ${target}, 1`, flags);
+    else if (form === 1) b.emit(`${op} ${target}, ${amount}`, flags);
+    else {
+      b.emit(`mov cl, ${amount}`);
+      b.emit(`${op} ${target}, cl`, flags);
+    }
+  }
+}
+
+function doubleShift(b: Builder): void {
+  const op = b.rng.pick(['shld', 'shrd']);
+  const size: Size = b.rng.pick([16, 32]);
+  // A count above the operand size leaves result and flags undefined (SDM SHLD): keep to <= size.
+  const amount = size === 16 ? b.rng.pick([0, 1, 2, b.rng.int(3, 15), 16]) : b.rng.pick([0, 1, 2, b.rng.int(3, 31), 31, 32, 33]);
+  const masked = amount & 31;
+  const flags: EmitOptions = masked === 0 ? {} : { writes: ARITH_FLAGS & ~AF, undefines: AF | (masked === 1 ? 0 : OF) };
+  const target = b.rm(size, { write: true });
+  const source = b.reg(size);
+  if (b.rng.chance(0.5)) b.emit(`${op} ${target}, ${source}, ${amount}`, flags);
+  else {
+    b.emit(`mov cl, ${amount}`);
+    b.emit(`${op} ${target}, ${source}, cl`, flags);
+  }
+}
+
+const MUL_UNDEFINED = SF | ZF | AF | PF;
+
+function multiply(b: Builder): void {
+  const size = b.rng.pick(SIZES);
+  const form = b.rng.int(0, 3);
+  const flags = { writes: CF | OF, undefines: MUL_UNDEFINED };
+  if (form <= 1 || size === 8) {
+    b.emit(`${b.rng.pick(['mul', 'imul'])} ${b.rm(size)}`, flags);
+  } else if (form === 2) {
+    b.emit(`imul ${b.reg(size)}, ${b.rm(size)}`, flags);
+  } else {
+    const value = b.rng.chance(0.5) ? signedHex(b.rng.int(-128, 127)) : b.imm(size);
+    b.emit(`imul ${b.reg(size)}, ${b.rm(size)}, ${value}`, flags);
+  }
+}
+
+function divide(b: Builder): void {
+  const signed = b.rng.chance(0.5);
+  const size = b.rng.pick(SIZES);
+  const bits = BigInt(size);
+  const { dividend, divisor } = signed ? signedDivision(b.rng, size) : unsignedDivision(b.rng, size);
+  const mask = (1n << bits) - 1n;
+  const low = Number(dividend & mask);
+  const high = Number((dividend >> bits) & mask);
+  if (size === 8) b.emit(`mov ax, ${hex((high << 8) | low)}`);
+  else {
+    b.emit(`mov ${regName(EAX, size)}, ${hex(low)}`);
+    b.emit(`mov ${regName(EDX, size)}, ${hex(high)}`);
+  }
+  let operand: string;
+  if (b.rng.chance(0.5)) {
+    const register = [ECX, EBX, ESI, EDI, EBP].filter((r) => b.isFree(r) && (size !== 8 || r < 4));
+    if (register.length === 0) operand = b.mem(size, { write: true });
+    else operand = regName(b.rng.pick(register), size);
+  } else operand = b.mem(size, { write: true });
+  b.emit(`mov ${operand}, ${hex(Number(divisor & mask))}`);
+  b.emit(`${signed ? 'idiv' : 'div'} ${operand}`, { writes: 0, undefines: ARITH_FLAGS });
+}
+
+function unsignedDivision(rng: Rng, size: Size): { dividend: bigint; divisor: bigint } {
+  const bits = BigInt(size);
+  const divisor = BigInt(Math.max(1, rng.interesting(size)));
+  // The high half must be below the divisor or the quotient overflows (#DE).
+  const high = BigInt(rng.u32()) % divisor;
+  const low = BigInt(rng.interesting(size));
+  return { dividend: (high << bits) | low, divisor };
+}
+
+function signedDivision(rng: Rng, size: Size): { dividend: bigint; divisor: bigint } {
+  const bits = BigInt(size);
+  const toSigned = (value: number): bigint => BigInt.asIntN(size, BigInt(value));
+  let divisor = toSigned(rng.interesting(size));
+  if (divisor === 0n) divisor = -1n;
+  const quotient = toSigned(rng.chance(0.5) ? rng.int(0, 300) * (rng.chance(0.5) ? 1 : -1) : rng.interesting(size));
+  const magnitude = divisor < 0n ? -divisor : divisor;
+  const product = quotient * divisor;
+  // Truncating division: the remainder takes the dividend's sign and is smaller than the divisor.
+  let remainder = magnitude > 1n ? BigInt(rng.u32()) % magnitude : 0n;
+  if (product < 0n || (product === 0n && rng.chance(0.5))) remainder = -remainder;
+  const dividend = BigInt.asUintN(Number(bits) * 2, product + remainder);
+  return { dividend, divisor };
+}
+
+function bitTest(b: Builder): void {
+  const op = b.rng.pick(['bt', 'bts', 'btr', 'btc']);
+  const size: Size = b.rng.pick([16, 32]);
+  // BTx: CF is the bit; ZF is unaffected; OF, SF, AF and PF are undefined.
+  const flags = { writes: CF, undefines: OF | SF | AF | PF };
+  const write = op !== 'bt';
+  switch (b.rng.int(0, 2)) {
+    case 0:
+      b.emit(`${op} ${b.rm(size, { write })}, ${b.rng.int(0, 255)}`, flags);
+      break;
+    case 1:
+      b.emit(`${op} ${b.reg(size)}, ${b.reg(size)}`, flags);
+      break;
+    default: {
+      // Register bit offsets reach outside the operand: keep them inside the region.
+      const offset = b.regIndex(size);
+      const memory = b.mem(size, { write, span: 0x30 });
+      b.emit(`mov ${regName(offset, size)}, ${signedHex(b.rng.int(-0x40, 0x17f))}`);
+      b.emit(`${op} ${memory}, ${regName(offset, size)}`, flags);
+    }
+  }
+}
+
+function bitScan(b: Builder): void {
+  const op = b.rng.pick(['bsf', 'bsr']);
+  const size: Size = b.rng.pick([16, 32]);
+  const destination = b.reg(size);
+  const source = b.rng.chance(0.5) ? b.reg(size) : b.mem(size, { write: true });
+  const flags = { writes: ZF, undefines: CF | OF | SF | AF | PF };
+  if (source === destination || source.includes(destination)) return;
+  if (b.rng.chance(0.15)) {
+    // Zero source: ZF = 1 and the destination is undefined, so overwrite it afterwards.
+    b.emit(`mov ${source}, 0`);
+    b.emit(`${op} ${destination}, ${source}`, flags);
+    b.emit(`mov ${destination}, 0`);
+    return;
+  }
+  let value = b.rng.interesting(size);
+  if (value === 0) value = 1 << b.rng.int(0, size - 1);
+  b.emit(`mov ${source}, ${hex(value)}`);
+  b.emit(`${op} ${destination}, ${source}`, flags);
+}
+
+function setConditional(b: Builder): void {
+  if (b.rng.chance(0.5)) b.emit(`cmp ${b.reg(32)}, ${b.reg(32)}`, { writes: ARITH_FLAGS });
+  const [cc, reads] = b.rng.pick(CONDITIONS);
+  b.emit(`set${cc} ${b.rng.chance(0.5) ? b.reg(8) : b.mem(8, { write: true })}`, { reads });
+}
+
+function conditionalMove(b: Builder): void {
+  if (b.rng.chance(0.5)) b.emit(`sub ${b.reg(32)}, ${b.reg(32)}`, { writes: ARITH_FLAGS });
+  const [cc, reads] = b.rng.pick(CONDITIONS);
+  const size: Size = b.rng.pick([16, 32]);
+  b.emit(`cmov${cc} ${b.reg(size)}, ${b.rm(size)}`, { reads });
+}
+
+function bcd(b: Builder): void {
+  if (b.rng.chance(0.5)) {
+    const op = b.rng.pick(['add', 'sub', 'adc', 'sbb']);
+    b.emit(`${op} al, ${b.imm(8)}`, aluFlags(op));
+  }
+  // Flags each ASCII/decimal adjust leaves undefined (SDM DAA, DAS, AAA, AAS, AAM, AAD).
+  const op = b.rng.pick(['daa', 'das', 'aaa', 'aas', 'aam', 'aad']);
+  switch (op) {
+    case 'daa':
+    case 'das':
+      if (b.canRead(AF | CF)) b.emit(op, { reads: AF | CF, writes: ARITH_FLAGS, undefines: OF });
+      break;
+    case 'aaa':
+    case 'aas':
+      if (b.canRead(AF)) b.emit(op, { reads: AF, writes: ARITH_FLAGS, undefines: OF | SF | ZF | PF });
+      break;
+    default: {
+      const base = b.rng.chance(0.7) ? 10 : b.rng.int(1, 255);
+      b.emit(base === 10 ? op : `${op} ${base}`, { writes: ARITH_FLAGS, undefines: OF | AF | CF });
+    }
+  }
+}
+
+const STRING_OPS = ['movs', 'cmps', 'stos', 'lods', 'scas'];
+const STRING_SUFFIX: Record<Size, string> = { 8: 'b', 16: 'w', 32: 'd' };
+
+function stringOp(b: Builder): void {
+  const addr16 = b.rng.chance(0.2);
+  const op = b.rng.pick(STRING_OPS);
+  const size = b.rng.pick(SIZES);
+  const count = b.rng.int(0, 9);
+  const source = REGION + 0x100 + b.rng.int(0, 0x40);
+  const destination = REGION + 0x180 + b.rng.int(0, 0x40);
+  // With 16-bit addressing only SI, DI and CX count; random high halves prove it.
+  const high = (): number => (addr16 ? b.rng.u32() & 0xffff0000 : 0);
+  b.emit(`mov esi, ${hex(high() | source)}`);
+  b.emit(`mov edi, ${hex(high() | destination)}`);
+  b.emit(`mov ecx, ${hex(high() | count)}`);
+  if (b.rng.chance(0.5)) b.emit(b.rng.pick(['cld', 'std']));
+  const compares = op === 'cmps' || op === 'scas';
+  const prefix = b.rng.pick(compares ? ['', 'repe ', 'repne '] : ['', 'rep ', 'rep ']);
+  const segment = (op === 'movs' || op === 'cmps' || op === 'lods') && b.rng.chance(0.2) ? b.rng.pick(['es ', 'fs ', 'cs ', 'ss ']) : '';
+  const flags = compares && (prefix === '' || count > 0) ? { writes: ARITH_FLAGS } : {};
+  b.emit(`${segment}${prefix}${addr16 ? 'a16 ' : ''}${op}${STRING_SUFFIX[size]}`, flags);
+}
+
+function loadEffectiveAddress(b: Builder): void {
+  const count = b.rng.int(1, 3);
+  for (let i = 0; i < count; i++) {
+    const destination = b.reg(b.rng.pick([16, 32]));
+    const scale = b.rng.pick([1, 2, 4, 8]);
+    const displacement = b.rng.pick([0, b.rng.int(-128, 127), b.rng.u32() | 0]);
+    let address: string;
+    if (b.rng.chance(0.35)) {
+      const base = b.rng.pick(['bx', 'bp', '']);
+      const index = b.rng.pick(['si', 'di', '']);
+      const parts = [base, index].filter((p) => p !== '');
+      address = parts.length === 0 ? `a16 ${hex(displacement & 0xffff)}` : parts.join('+') + disp(displacement & 0x7fff);
+      // LEA never touches memory, so any register values are fine.
+      b.emit(`lea ${destination}, [${address}]`);
+    } else {
+      const base = b.rng.pick([...REG32, '']);
+      const index = b.rng.pick(REG32.filter((r) => r !== 'esp'));
+      address = [base, `${index}*${scale}`].filter((p) => p !== '').join('+') + (displacement ? (displacement < 0 ? `-${hex(-displacement)}` : `+${hex(displacement)}`) : '');
+      b.emit(`lea ${destination}, [${address}]`);
+    }
+  }
+}
+
+function exchange(b: Builder): void {
+  const size = b.rng.pick(SIZES);
+  switch (b.rng.int(0, 5)) {
+    case 0:
+      b.emit(`xchg ${b.reg(size)}, ${b.rm(size, { write: true })}`);
+      break;
+    case 1:
+      b.emit(`${b.rng.chance(0.3) ? 'lock ' : ''}xadd ${b.rm(size, { write: true })}, ${b.reg(size)}`, { writes: ARITH_FLAGS });
+      break;
+    case 2: {
+      // CMPXCHG compares with the accumulator: make them equal half of the time.
+      const destination = b.rm(size, { write: true });
+      if (b.rng.chance(0.5)) b.emit(`mov ${regName(EAX, size)}, ${destination}`);
+      b.emit(`${b.rng.chance(0.3) && destination.includes('[') ? 'lock ' : ''}cmpxchg ${destination}, ${b.reg(size)}`, { writes: ARITH_FLAGS });
+      break;
+    }
+    case 3: {
+      const destination = b.mem(64, { write: true, span: 4 });
+      if (b.rng.chance(0.5)) {
+        const low = destination.replace('qword', 'dword');
+        b.emit(`mov eax, ${low}`);
+        b.emit(`mov edx, ${low.replace(/\]$/, '+4]')}`);
+      }
+      // CMPXCHG8B writes ZF only (SDM: "The CF, PF, AF, SF, and OF flags are unaffected").
+      b.emit(`${b.rng.chance(0.3) ? 'lock ' : ''}cmpxchg8b ${destination}`, { writes: ZF });
+      break;
+    }
+    case 4:
+      b.emit(`bswap ${b.reg(32)}`);
+      break;
+    default:
+      b.emit(`xchg ${b.reg(size)}, ${b.reg(size)}`);
+  }
+}
+
+function moveExtend(b: Builder): void {
+  switch (b.rng.int(0, 4)) {
+    case 0: {
+      const op = b.rng.pick(['movzx', 'movsx']);
+      const [to, from]: [Size, Size] = b.rng.pick([[16, 8], [32, 8], [32, 16]] as [Size, Size][]);
+      b.emit(`${op} ${b.reg(to)}, ${b.rng.chance(0.5) ? b.reg(from) : b.mem(from)}`);
+      break;
+    }
+    case 1:
+      b.emit(b.rng.pick(['cbw', 'cwde', 'cwd', 'cdq']));
+      break;
+    case 2: {
+      const size = b.rng.pick(SIZES);
+      // moffs forms (A0-A3) when the accumulator meets an absolute address.
+      const address = hex(REGION + b.rng.int(0, 0x1fc));
+      if (b.rng.chance(0.5)) b.emit(`mov ${regName(EAX, size)}, [${address}]`);
+      else b.emit(`mov [${address}], ${regName(EAX, size)}`);
+      break;
+    }
+    case 3: {
+      const size = b.rng.pick(SIZES);
+      b.emit(`mov ${b.mem(size, { write: true })}, ${b.imm(size)}`);
+      break;
+    }
+    default: {
+      const size = b.rng.pick(SIZES);
+      b.emit(`mov ${b.mem(size, { write: true })}, ${b.reg(size)}`);
+    }
+  }
+}
+
+const STACK_LOW = -0x30;
+const STACK_HIGH = 0x100;
+
+function stack(b: Builder): void {
+  const count = b.rng.int(1, 4);
+  for (let i = 0; i < count; i++) {
+    const size: Size = b.rng.chance(0.25) ? 16 : 32;
+    const bytes = size / 8;
+    const kind = b.rng.int(0, 8);
+    if (kind <= 2 && b.stackDepth + bytes <= STACK_HIGH) {
+      const form = b.rng.int(0, 3);
+      if (form === 0) b.emit(`push ${b.reg(size)}`);
+      else if (form === 1) b.emit(`push ${SIZE_KEYWORD[size]} ${b.rng.chance(0.5) ? signedHex(b.rng.int(-128, 127)) : b.imm(size)}`);
+      else if (form === 2) b.emit(`push ${b.mem(size)}`);
+      else b.emit(`push ${SIZE_KEYWORD[size]} [esp+${b.rng.int(0, 3) * 4}]`);
+      b.stackDepth += bytes;
+    } else if (kind <= 4 && b.stackDepth - bytes >= STACK_LOW) {
+      const form = b.rng.int(0, 2);
+      if (form === 0) b.emit(`pop ${b.reg(size)}`);
+      else if (form === 1) b.emit(`pop ${b.mem(size, { write: true })}`);
+      // POP computes an ESP-based destination after incrementing ESP (SDM POP).
+      else b.emit(`pop ${SIZE_KEYWORD[size]} [esp+${b.rng.int(0, 3) * 4}]`);
+      b.stackDepth -= bytes;
+    } else if (kind === 5 && b.stackDepth + 32 <= STACK_HIGH) {
+      const wide = b.rng.chance(0.7);
+      b.emit(wide ? 'pushad' : 'pushaw');
+      b.emit(`add ${b.reg(32)}, ${b.imm(32)}`, { writes: ARITH_FLAGS });
+      b.emit(wide ? 'popad' : 'popaw');
+    } else if (kind === 6 && b.canRead(ARITH_FLAGS) && b.stackDepth + 4 <= STACK_HIGH) {
+      // POPF at CPL 0 takes every flag but VM, RF, VIF and VIP; keep IF and TF off so nothing traps.
+      const value = (b.rng.u32() & ~(EFLAGS_IF | EFLAGS_TF)) >>> 0;
+      const wide = b.rng.chance(0.7);
+      b.emit(wide ? `push dword ${hex(value)}` : `push word ${hex(value & 0xffff)}`);
+      b.emit(wide ? 'popfd' : 'popfw', { writes: ARITH_FLAGS });
+      if (b.rng.chance(0.5)) {
+        b.emit(wide ? 'pushfd' : 'pushfw', { reads: ARITH_FLAGS });
+        b.emit(`pop ${b.reg(wide ? 32 : 16)}`);
+      }
+    } else if (kind === 7 && b.stackDepth + 0x60 <= STACK_HIGH) {
+      // ENTER with a nesting level copies frame pointers from [EBP-4*i]: point EBP into the region.
+      b.emit(`mov ebp, ${hex(SEQ_ESP + 0x20)}`);
+      b.emit(`enter ${b.rng.int(0, 0x20)}, ${b.rng.int(0, 3)}`);
+      if (b.rng.chance(0.5)) b.emit(`push ${b.reg(32)}`);
+      b.emit('leave');
+    } else if (b.stackDepth + 8 <= STACK_HIGH) {
+      const imm = b.rng.chance(0.3) ? b.rng.int(1, 2) * 4 : 0;
+      if (imm) b.emit(`push dword ${b.imm(32)}`);
+      if (imm === 8) b.emit(`push dword ${b.imm(32)}`);
+      b.emit(`call .function${i}`);
+      b.emit(`jmp .after${i}`);
+      b.emit(`.function${i}:`);
+      b.emit(`add ${b.reg(32)}, [esp]`, { writes: ARITH_FLAGS });
+      b.emit(imm ? `ret ${imm}` : 'ret');
+      b.emit(`.after${i}:`);
+    }
+  }
+}
+
+function flagOps(b: Builder): void {
+  const count = b.rng.int(1, 3);
+  for (let i = 0; i < count; i++) {
+    switch (b.rng.int(0, 4)) {
+      case 0: b.emit(b.rng.pick(['clc', 'stc']), { writes: CF }); break;
+      case 1: if (b.canRead(CF)) b.emit('cmc', { reads: CF, writes: CF }); break;
+      case 2:
+        if (b.canRead(SF | ZF | AF | PF | CF)) b.emit('lahf', { reads: SF | ZF | AF | PF | CF });
+        break;
+      case 3:
+        b.emit(`mov ah, ${b.imm(8)}`);
+        b.emit('sahf', { writes: SF | ZF | AF | PF | CF });
+        break;
+      default: b.emit(b.rng.pick(['cld', 'std']));
+    }
+  }
+}
+
+function control(b: Builder): void {
+  switch (b.rng.int(0, 3)) {
+    case 0: {
+      const [cc, reads] = b.rng.pick(CONDITIONS);
+      if (b.rng.chance(0.5)) b.emit(`cmp ${b.reg(32)}, ${b.imm(32)}`, { writes: ARITH_FLAGS });
+      if (!b.canRead(reads)) return;
+      b.emit(`j${cc} ${b.rng.chance(0.5) ? 'near ' : ''}.taken`, { reads });
+      b.emit(`xor ${b.reg(32)}, ${b.imm(32)}`, { writes: ARITH_FLAGS, undefines: AF });
+      b.emit('.taken:');
+      break;
+    }
+    case 1: {
+      const op = b.rng.pick(['loop', 'loope', 'loopne']);
+      const wide = b.rng.chance(0.8);
+      b.emit(`mov ecx, ${hex((wide ? 0 : b.rng.u32() & 0xffff0000) | b.rng.int(1, 6))}`);
+      b.emit('.top:');
+      b.emit(`add ${b.reg(32)}, ${b.imm(32)}`, { writes: ARITH_FLAGS });
+      b.emit(`${wide ? '' : 'a16 '}${op} .top`, { reads: op === 'loop' ? 0 : ZF });
+      break;
+    }
+    case 2: {
+      const zero = b.rng.chance(0.5);
+      b.emit(`mov ecx, ${zero ? 0 : b.imm(32)}`);
+      b.emit(`${b.rng.chance(0.5) ? 'jecxz' : 'jcxz'} .skip`);
+      b.emit(`not ${b.reg(32)}`);
+      b.emit('.skip:');
+      break;
+    }
+    default:
+      b.emit(`jmp ${b.rng.chance(0.5) ? 'short' : 'near'} .over`);
+      b.emit(`mov ${b.reg(32)}, ${b.imm(32)}`);
+      b.emit('.over:');
+  }
+}
+
+function hints(b: Builder): void {
+  switch (b.rng.int(0, 3)) {
+    case 0:
+      // XLAT reads [EBX + AL]: point EBX at the region.
+      b.emit(`mov ebx, ${hex(REGION + b.rng.int(0, 0x100))}`);
+      b.emit('xlatb');
+      break;
+    case 1:
+      // The hint-NOP space 0F 18..0F 1F with a memory ModRM never touches memory.
+      b.emit(`nop ${b.rng.pick(['word', 'dword'])} [${b.rng.pick(REG32)}+${hex(b.rng.u32())}]`);
+      break;
+    case 2:
+      b.emit(b.rng.pick(['pause', 'nop', 'db 0xF3, 0x0F, 0x1E, 0xFB ; endbr32', `db 0x0F, ${hex(0x18 + b.rng.int(0, 7))}, 0xC0 ; hint nop`]));
+      break;
+    default:
+      b.emit(`xchg ${b.reg(16)}, ${b.reg(16)}`);
+  }
+}
+
+/** Families with their weights: how often each is drawn. */
+export const FAMILIES: readonly FamilySpec[] = [
+  { name: 'alu', build: alu, weight: 18 },
+  { name: 'unary', build: unary, weight: 5 },
+  { name: 'test', build: testOp, weight: 3 },
+  { name: 'shift', build: shift, weight: 12, keepFree: [ECX] },
+  { name: 'shld/shrd', build: doubleShift, weight: 5, keepFree: [ECX] },
+  { name: 'mul/imul', build: multiply, weight: 6 },
+  { name: 'div/idiv', build: divide, weight: 6, keepFree: [EAX, EDX] },
+  { name: 'bt*', build: bitTest, weight: 5 },
+  { name: 'bsf/bsr', build: bitScan, weight: 3 },
+  { name: 'setcc', build: setConditional, weight: 4 },
+  { name: 'cmovcc', build: conditionalMove, weight: 4 },
+  { name: 'bcd', build: bcd, weight: 5, keepFree: [EAX] },
+  { name: 'string', build: stringOp, weight: 8, keepFree: [ECX, ESI, EDI] },
+  { name: 'lea', build: loadEffectiveAddress, weight: 4 },
+  { name: 'xchg/xadd/cmpxchg/bswap', build: exchange, weight: 6, keepFree: [EAX, EDX] },
+  { name: 'mov/movzx/movsx/cbw', build: moveExtend, weight: 5, keepFree: [EAX, EDX] },
+  { name: 'stack', build: stack, weight: 6, keepFree: [EBP] },
+  { name: 'flags', build: flagOps, weight: 3, keepFree: [EAX] },
+  { name: 'control', build: control, weight: 4, keepFree: [ECX] },
+  { name: 'hints/xlat', build: hints, weight: 2, keepFree: [EAX, EBX] },
+];
+
+// ---------------------------------------------------------------- sequences
+
+/** Generate `count` sequences from `seed`; index numbering starts at 0. */
+export function generateSequences(seed: number, count: number): Sequence[] {
+  const rng = new Rng(seed);
+  const totalWeight = FAMILIES.reduce((sum, family) => sum + family.weight, 0);
+  const sequences: Sequence[] = [];
+  while (sequences.length < count) {
+    let roll = rng.int(0, totalWeight - 1);
+    let chosen = FAMILIES[0];
+    for (const family of FAMILIES) {
+      if (roll < family.weight) {
+        chosen = family;
+        break;
+      }
+      roll -= family.weight;
+    }
+    const builder = new Builder(rng, { keepFree: chosen.keepFree });
+    for (const register of chosen.keepFree ?? []) builder.reserve(register);
+    chosen.build(builder);
+    if (builder.lines.length === 0) continue;
+    // Random arithmetic flags and DF in; IF and TF stay clear so nothing interrupts.
+    const eflags = (EFLAGS_RESERVED_ONE | (rng.u32() & (ARITH_FLAGS | DF))) >>> 0;
+    sequences.push({
+      index: sequences.length,
+      family: chosen.name,
+      lines: builder.lines,
+      regs: builder.regs,
+      eflags,
+      seed: rng.u32(),
+      undefinedFlags: builder.undefinedFlags,
+    });
+  }
+  return sequences;
+}
+
+/** body.inc for harness.asm: the sequences' code and their records. */
+export function sequencesToNasm(sequences: readonly Sequence[]): string {
+  const code: string[] = [`SEQ_COUNT equ ${sequences.length}`, 'section .text'];
+  const table: string[] = ['section .data', 'align 4', 'seq_table:'];
+  sequences.forEach((sequence, position) => {
+    code.push(`seq_${position}:`);
+    for (const line of sequence.lines) code.push(line.endsWith(':') ? line : `    ${line}`);
+    code.push('    jmp seq_return');
+    const [eax, ecx, edx, ebx, , ebp, esi, edi] = sequence.regs;
+    // Record layout (harness.asm REC_*): entry eax ebx ecx edx esi edi ebp eflags seed.
+    table.push(`    dd seq_${position}, ${[eax, ebx, ecx, edx, esi, edi, ebp, sequence.eflags, sequence.seed].map(hex).join(', ')}`);
+  });
+  code.push('system_tests:', '    ret');
+  return [...code, ...table, ''].join('\n');
+}

@@ -196,6 +196,7 @@ class Builder {
       const parent = size === 8 ? r & 3 : r;
       if (!this.reserved.has(parent)) free.push(r);
     }
+    if (free.length === 0) throw new NoFreeRegister();
     return this.rng.pick(free);
   }
 
@@ -259,6 +260,9 @@ class Builder {
     this.undefinedFlags = (this.undefinedFlags & ~(options.writes ?? 0)) | (options.undefines ?? 0);
   }
 }
+
+/** The family asked for more registers than this sequence has free; the sequence is drawn again. */
+class NoFreeRegister extends Error {}
 
 function disp(value: number): string {
   return value === 0 ? '' : value > 0 ? `+${hex(value)}` : `-${hex(-value)}`;
@@ -813,7 +817,12 @@ export function generateSequences(seed: number, count: number): Sequence[] {
     }
     const builder = new Builder(rng, { keepFree: chosen.keepFree });
     for (const register of chosen.keepFree ?? []) builder.reserve(register);
-    chosen.build(builder);
+    try {
+      chosen.build(builder);
+    } catch (error) {
+      if (error instanceof NoFreeRegister) continue;
+      throw error;
+    }
     if (builder.lines.length === 0) continue;
     // Random arithmetic flags and DF in; IF and TF stay clear so nothing interrupts.
     const eflags = (EFLAGS_RESERVED_ONE | (rng.u32() & (ARITH_FLAGS | DF))) >>> 0;

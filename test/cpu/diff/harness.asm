@@ -391,7 +391,9 @@ seq_return:
     inc dword [cur_index]
     jmp run_sequences.next
 
+; Also where jos86-runner.ts resumes after a host exception, with only ESP restored.
 seq_faulted:
+    cld
     inc dword [cur_index]
     jmp run_sequences.next
 

@@ -1,0 +1,745 @@
+; Hand-written system tests for the differential CPU test, included into
+; harness.asm (whose macros, selectors and fault handler they use).
+;
+; Each test announces itself with a "T <name>" line. A block between BEGIN
+; and END either completes, printing "ok EAX EBX ECX EDX", or faults, and
+; the harness prints its "F ..." line (vector, error code, CR2, EIP, CS,
+; EFLAGS, registers) and resumes after END. Ring-3 blocks (USER) come back
+; to ring 0 through INT 0x40, whose handler prints the frame it received.
+; QEMU's transcript is the reference, so every line here must be something
+; the SDM defines: no undefined flags, no uninitialised memory.
+;
+; Sections of Intel SDM vol. 3A followed: 3.4-3.5 and 5.5-5.8 (segment
+; loads and privilege checks), 6.12-6.15 (gates, exceptions, error codes),
+; 4.3 and 4.7-4.8 (32-bit paging, #PF error code, accessed/dirty bits),
+; 19.5 (I/O permission bitmap).
+
+SYSTEM_SEED         equ 0x5EED0001
+USER_VECTOR         equ 0x40                ; DPL 3 interrupt gate: ring 3 -> ring 0
+KERNEL_ONLY_VECTOR  equ 0x41                ; DPL 0 gate: INT from ring 3 is #GP
+INT_GATE_VECTOR     equ 0x30
+TRAP_GATE_VECTOR    equ 0x31
+ABSENT_VECTOR       equ 0x50
+
+PAGE_P              equ 0x001
+PAGE_RW             equ 0x002
+PAGE_US             equ 0x004
+PAGE_ACCESSED       equ 0x020
+PAGE_DIRTY          equ 0x040
+PAGE_PS             equ 0x080
+CR0_WP              equ 0x00010000
+CR0_PG              equ 0x80000000
+CR4_PSE             equ 0x10
+
+TEST_NP             equ 0x300000            ; not present
+TEST_RO             equ 0x301000            ; present, user, read-only
+TEST_SUP            equ 0x302000            ; present, supervisor, read/write
+TEST_AD             equ 0x303000            ; present, user, read/write: accessed/dirty bits
+TEST_PAGES_BYTES    equ 0x4000
+NO_TABLE            equ 0x400000            ; its page-directory entry is not present
+ALIAS_4M            equ 0x800000            ; a 4 MiB page mapping physical 0
+
+%macro TEST 1
+    PUTS {'T ', %1, 10}
+%endmacro
+
+; BEGIN: clear the arithmetic flags (so every printed EFLAGS is defined) and
+; arm the fault handler to resume at the matching END.
+%macro BEGIN 0
+    %push probe
+    mov dword [fault_resume], %$resume
+    push dword 2
+    popfd
+%endmacro
+
+%macro END 0
+    mov dword [ss:fault_resume], 0
+    call flat_data_segments
+    PUTS 'ok '
+    HEX eax
+    HEX ebx
+    HEX ecx
+    HEX edx
+    NL
+%$resume:
+    %pop
+%endmacro
+
+; USER label: run `label` in ring 3; it ends with INT USER_VECTOR or a fault.
+%macro USER 1
+    %push user
+    mov dword [fault_resume], %$resume
+    mov eax, %1
+    jmp enter_user
+%$resume:
+    %pop
+%endmacro
+
+section .text
+
+flat_data_segments:
+    push eax
+    mov ax, SEL_DATA0
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    pop eax
+    ret
+
+; eax = ring-3 entry point. Builds the IRET frame for a return to ring 3
+; (SDM 3A 6.12.1: SS, ESP, EFLAGS, CS, EIP).
+enter_user:
+    push dword SEL_DATA3 | 3
+    push dword user_stack_top
+    push dword EFLAGS_IF | 2
+    push dword SEL_CODE3 | 3
+    push eax
+    xor eax, eax
+    xor ebx, ebx
+    xor ecx, ecx
+    xor edx, edx
+    iretd
+
+; INT 0x40 from ring 3: print the registers the user code left and the frame
+; the CPU pushed on the TSS's ring-0 stack, then resume the test.
+user_return:
+    mov ebp, esp
+    mov di, SEL_DATA0                         ; user DS may be null
+    mov ds, di
+    mov es, di
+    PUTS 'ring3 '
+    HEX eax
+    HEX ebx
+    HEX ecx
+    HEX edx
+    HEX esi
+    HEX [ebp]                                 ; EIP
+    HEX [ebp + 4]                             ; CS
+    HEX [ebp + 8]                             ; EFLAGS
+    HEX [ebp + 12]                            ; ESP
+    HEX [ebp + 16]                            ; SS
+    HEX ebp                                   ; where the frame landed: ESP0 - 20
+    NL
+    mov eax, [fault_resume]
+    mov dword [fault_resume], 0
+    mov esp, [harness_esp]
+    call flat_data_segments
+    mov bx, SEL_DATA0
+    mov ss, bx
+    jmp eax
+
+; INT 0x30 / 0x31: report EFLAGS inside the handler and in the frame.
+gate_probe:
+    pushfd
+    pop ebx                                   ; IF inside: cleared by an interrupt gate only
+    mov ecx, [esp]                            ; return EIP
+    mov edx, [esp + 8]                        ; EFLAGS pushed
+    iretd
+
+far_target:
+    mov eax, [esp + 4]                        ; the CS the far CALL pushed
+    mov ebx, [esp]
+    sub ebx, far_return_point                 ; 0 when the pushed EIP is right
+    retf
+
+system_tests:
+    mov [harness_esp], esp
+    ; Known contents for everything the tests read.
+    mov eax, SYSTEM_SEED
+    mov edi, REGION
+    mov ecx, 0x1000 / 4
+.fill:
+    imul eax, eax, 1664525
+    add eax, 1013904223
+    stosd
+    loop .fill
+    mov edi, TEST_NP
+    mov ecx, TEST_PAGES_BYTES / 4
+.fill_pages:
+    lea eax, [edi + 0x11]
+    stosd
+    loop .fill_pages
+    mov eax, USER_VECTOR
+    mov edx, user_return
+    mov cl, IDT_USER_INT_GATE
+    call set_idt_gate
+    mov eax, KERNEL_ONLY_VECTOR
+    mov cl, IDT_INTERRUPT_GATE
+    call set_idt_gate
+    mov eax, INT_GATE_VECTOR
+    mov edx, gate_probe
+    call set_idt_gate
+    mov eax, TRAP_GATE_VECTOR
+    mov cl, IDT_TRAP_GATE
+    call set_idt_gate
+    mov eax, ABSENT_VECTOR
+    mov cl, IDT_ABSENT_GATE
+    call set_idt_gate
+    xor eax, eax
+    xor ebx, ebx
+    xor ecx, ecx
+    xor edx, edx
+    xor esi, esi
+    xor edi, edi
+    xor ebp, ebp
+
+    call segment_tests
+    call descriptor_instruction_tests
+    call exception_tests
+    call gate_tests
+    call ring3_tests
+    call paging_tests
+    ret
+
+; ---------------------------------------------------------------- segments
+
+segment_tests:
+    mov [harness_esp], esp
+
+    TEST 'accessed bit: before and after loading DS'
+    BEGIN
+    movzx eax, byte [gdt + SEL_DATA_SMALL + 5]
+    mov bx, SEL_DATA_SMALL
+    mov ds, bx
+    movzx ebx, byte [ss:gdt + SEL_DATA_SMALL + 5]
+    mov ecx, [0xFFC]                          ; last dword inside the limit
+    mov edx, [0]
+    END
+
+    TEST 'DS limit: dword straddling the limit'
+    BEGIN
+    mov ax, SEL_DATA_SMALL
+    mov ds, ax
+    mov eax, [0xFFE]
+    END
+
+    TEST 'DS null: the load is fine, the access is #GP(0)'
+    BEGIN
+    xor eax, eax
+    mov ds, ax
+    mov eax, [ss:REGION]
+    mov ebx, [REGION]
+    END
+
+    TEST 'DS past the GDT limit: #GP(selector)'
+    BEGIN
+    mov ax, GDT_LIMIT_SELECTOR | 3
+    mov ds, ax
+    END
+
+    TEST 'DS not present: #NP(selector)'
+    BEGIN
+    mov ax, SEL_DATA_ABSENT
+    mov es, ax
+    END
+
+    TEST 'DS execute-only code: #GP(selector)'
+    BEGIN
+    mov ax, SEL_CODE_EXEC_ONLY
+    mov fs, ax
+    END
+
+    TEST 'DS readable code: read fine, write #GP(0)'
+    BEGIN
+    mov ax, SEL_CODE_READABLE
+    mov gs, ax
+    mov eax, [gs:REGION]
+    mov [gs:REGION], eax
+    END
+
+    TEST 'SS with RPL 3 at CPL 0: #GP(selector)'
+    BEGIN
+    mov ax, SEL_DATA3 | 3
+    mov ss, ax
+    END
+
+    TEST 'SS null: #GP(0)'
+    BEGIN
+    xor eax, eax
+    mov ss, ax
+    END
+
+    TEST 'SS readable code: #GP(selector)'
+    BEGIN
+    mov ax, SEL_CODE_READABLE
+    mov ss, ax
+    END
+
+    TEST 'expand-down: above the limit fine, below #GP(0)'
+    BEGIN
+    mov ax, SEL_DATA_EXPDOWN
+    mov es, ax
+    mov eax, [es:hex_digits]
+    mov ebx, [es:REGION]
+    END
+
+    TEST 'LDS/LES/LFS/LGS/LSS from far pointers'
+    BEGIN
+    lds eax, [ss:far_pointer_small]
+    mov ebx, [0x10]
+    mov cx, ds
+    les edx, [ss:far_pointer_flat]
+    lfs esi, [ss:far_pointer_flat]
+    lgs edi, [ss:far_pointer_flat]
+    mov dx, gs
+    END
+
+    TEST 'far CALL/RETF and far JMP through memory'
+    BEGIN
+    call SEL_CODE0:far_target
+far_return_point:
+    jmp far [far_jump_target]
+    mov eax, 0xBAD
+far_jump_landing:
+    mov ecx, cs
+    END
+    ret
+
+; ---------------------------------------------------------------- LAR, LSL, VERR, VERW, SGDT...
+
+descriptor_instruction_tests:
+    mov [harness_esp], esp
+    TEST 'LAR LSL VERR VERW over the GDT'
+    mov esi, probe_selectors
+.next:
+    movzx ecx, word [esi]
+    cmp ecx, 0xFFFF
+    je .done
+    push dword 2
+    popfd
+    mov eax, 0xA5A5A5A5
+    mov ebx, 0x5A5A5A5A
+    lar eax, cx
+    pushfd
+    pop edx
+    lsl ebx, ecx
+    pushfd
+    pop ebp
+    HEX ecx
+    HEX eax
+    HEX edx
+    HEX ebx
+    HEX ebp
+    push dword 2
+    popfd
+    verr cx
+    pushfd
+    pop eax
+    push dword 2
+    popfd
+    verw cx
+    pushfd
+    pop ebx
+    HEX eax
+    HEX ebx
+    NL
+    add esi, 2
+    jmp .next
+.done:
+
+    TEST 'SGDT SIDT STR SLDT SMSW'
+    BEGIN
+    sgdt [REGION + 0x800]
+    sidt [REGION + 0x808]
+    mov eax, [REGION + 0x800]
+    mov ebx, [REGION + 0x804]
+    mov ecx, [REGION + 0x808]
+    mov edx, [REGION + 0x80C]
+    str si
+    sldt di
+    smsw bp
+    and ebp, 0xFFFF
+    HEX esi
+    HEX edi
+    HEX ebp
+    END
+    ret
+
+; ---------------------------------------------------------------- exceptions
+
+exception_tests:
+    mov [harness_esp], esp
+
+    TEST '#DE: DIV by zero'
+    BEGIN
+    mov eax, 1
+    xor edx, edx
+    xor ecx, ecx
+    div ecx
+    END
+
+    TEST '#DE: IDIV overflow (0x80000000 / -1)'
+    BEGIN
+    mov eax, 0x80000000
+    mov edx, 0xFFFFFFFF
+    mov ecx, 0xFFFFFFFF
+    idiv ecx
+    END
+
+    TEST '#DE: 8-bit DIV quotient too big'
+    BEGIN
+    mov eax, 0x1000
+    mov ebx, 2
+    div bl
+    END
+
+    TEST '#DE: AAM 0'
+    BEGIN
+    mov eax, 0x1234
+    db 0xD4, 0x00                             ; aam 0
+    END
+
+    TEST '#UD: UD2'
+    BEGIN
+    ud2
+    END
+
+    TEST '#UD: LOCK on a non-lockable instruction'
+    BEGIN
+    db 0xF0, 0x90                             ; lock nop
+    END
+
+    TEST '#UD: MOV CS, r16'
+    BEGIN
+    mov eax, SEL_CODE0
+    db 0x8E, 0xC8                             ; mov cs, ax
+    END
+
+    TEST '#UD: LEA with a register operand'
+    BEGIN
+    db 0x8D, 0xC0                             ; lea eax, eax
+    END
+
+    TEST '#UD: FE /7'
+    BEGIN
+    db 0xFE, 0xF8
+    END
+
+    TEST 'BOUND in range'
+    BEGIN
+    mov eax, 15
+    bound eax, [bounds32]
+    mov ebx, 0x7FFF
+    bound bx, [bounds16]
+    END
+
+    TEST '#BR: BOUND above the upper bound'
+    BEGIN
+    mov eax, 21
+    bound eax, [bounds32]
+    END
+
+    TEST '#BR: 16-bit BOUND below the lower bound'
+    BEGIN
+    mov ebx, 0x12348000
+    bound bx, [bounds16]
+    END
+
+    TEST 'INTO with OF clear'
+    BEGIN
+    into
+    END
+
+    TEST '#OF: INTO with OF set (a trap: EIP after INTO)'
+    BEGIN
+    push dword 0x802
+    popfd
+    into
+    END
+
+    TEST '#BP: INT3 and INT 3 (traps)'
+    BEGIN
+    int3
+    END
+    BEGIN
+    int 3
+    END
+
+    TEST '#DB: single step after POPF sets TF'
+    BEGIN
+    mov eax, 0
+    pushfd
+    or dword [esp], EFLAGS_TF
+    popfd
+    mov eax, 1
+    mov eax, 2
+    END
+
+    TEST '#NP: INT through a not-present gate'
+    BEGIN
+    int ABSENT_VECTOR
+    END
+    ret
+
+; ---------------------------------------------------------------- gates
+
+gate_tests:
+    mov [harness_esp], esp
+    TEST 'interrupt gate clears IF, trap gate keeps it'
+    BEGIN
+    sti
+    int INT_GATE_VECTOR
+    mov esi, ebx
+    int TRAP_GATE_VECTOR
+    cli
+    mov eax, esi
+    END
+    ret
+
+; ---------------------------------------------------------------- ring 3
+
+ring3_tests:
+    mov [harness_esp], esp
+    TEST 'IRET to ring 3 nulls DS/ES; INT 0x40 back through the TSS stack'
+    USER user_round_trip
+    TEST 'ring 3: CLI is #GP(0)'
+    USER user_cli
+    TEST 'ring 3: HLT is #GP(0)'
+    USER user_hlt
+    TEST 'ring 3: I/O port allowed by the TSS bitmap'
+    USER user_port_allowed
+    TEST 'ring 3: I/O port denied by the TSS bitmap'
+    USER user_port_denied
+    TEST 'ring 3: loading a DPL 0 data segment is #GP(selector)'
+    USER user_load_kernel_data
+    TEST 'ring 3: INT through a DPL 0 gate is #GP(vector*8+2)'
+    USER user_kernel_gate
+    TEST 'ring 3: stack limit is #SS(0)'
+    USER user_stack_limit
+    TEST 'ring 3: writing through CS is #GP(0)'
+    USER user_write_cs
+    ret
+
+user_round_trip:
+    mov eax, ds
+    mov ebx, es
+    mov ecx, cs
+    mov edx, ss
+    mov esi, esp
+    int USER_VECTOR
+
+user_cli:
+    cli
+    int USER_VECTOR
+
+user_hlt:
+    hlt
+    int USER_VECTOR
+
+user_port_allowed:
+    in al, 0x80
+    mov eax, 0x80                             ; what the port returns is not compared
+    int USER_VECTOR
+
+user_port_denied:
+    in al, 0x81
+    int USER_VECTOR
+
+user_load_kernel_data:
+    mov ax, SEL_DATA0
+    mov ds, ax
+    int USER_VECTOR
+
+user_kernel_gate:
+    int KERNEL_ONLY_VECTOR
+
+user_stack_limit:
+    mov ax, SEL_DATA_SMALL3 | 3
+    mov ss, ax
+    mov esp, 0x1000
+    push eax                                  ; fits: 0xFFC..0xFFF
+    mov esp, 0x1002
+    push eax                                  ; 0xFFE..0x1001 crosses the limit
+    int USER_VECTOR
+
+user_write_cs:
+    mov eax, 0x1234
+    mov [cs:user_stack_top - 4], eax
+    int USER_VECTOR
+
+; ---------------------------------------------------------------- paging
+
+paging_tests:
+    mov [harness_esp], esp
+    ; Identity-map the first 4 MiB with 4 KiB pages, user and writable,
+    ; except the four test pages; no table for 4-8 MiB; 8-12 MiB is one
+    ; 4 MiB page onto physical 0.
+    mov edi, page_table
+    mov eax, PAGE_P | PAGE_RW | PAGE_US
+    mov ecx, 1024
+.map:
+    stosd
+    add eax, 0x1000
+    loop .map
+    mov dword [page_table + (TEST_NP >> 12) * 4], TEST_NP
+    mov dword [page_table + (TEST_RO >> 12) * 4], TEST_RO | PAGE_P | PAGE_US
+    mov dword [page_table + (TEST_SUP >> 12) * 4], TEST_SUP | PAGE_P | PAGE_RW
+    mov edi, page_directory
+    xor eax, eax
+    mov ecx, 1024
+    rep stosd
+    mov eax, page_table
+    or eax, PAGE_P | PAGE_RW | PAGE_US
+    mov [page_directory], eax
+    mov dword [page_directory + (ALIAS_4M >> 22) * 4], PAGE_PS | PAGE_P | PAGE_RW | PAGE_US
+    mov eax, page_directory
+    mov cr3, eax
+    mov eax, cr0
+    or eax, CR0_PG
+    mov cr0, eax
+    jmp .paged
+.paged:
+
+    TEST 'paging on: identity-mapped read'
+    BEGIN
+    mov eax, [REGION]
+    mov ebx, [TEST_AD]
+    END
+
+    TEST '#PF: read of a not-present page'
+    BEGIN
+    mov eax, [TEST_NP + 0x20]
+    END
+
+    TEST '#PF: write to a not-present page'
+    BEGIN
+    mov eax, 0x77
+    mov [TEST_NP + 0x10], eax
+    END
+
+    TEST '#PF: dword straddling into a not-present page'
+    BEGIN
+    mov eax, [TEST_NP - 2]
+    END
+
+    TEST '#PF: dword straddling out of a not-present page'
+    BEGIN
+    mov eax, [TEST_RO - 2]
+    END
+
+    TEST '#PF: no page table'
+    BEGIN
+    mov eax, [NO_TABLE + 0x123]
+    END
+
+    TEST 'write to a read-only page at CPL 0 with CR0.WP clear'
+    BEGIN
+    mov dword [TEST_RO + 8], 0xC0FFEE
+    mov eax, [TEST_RO + 8]
+    END
+
+    TEST '#PF: read-modify-write of a read-only page with CR0.WP set'
+    mov eax, cr0
+    or eax, CR0_WP
+    mov cr0, eax
+    BEGIN
+    mov eax, 5
+    add [TEST_RO + 8], eax
+    END
+    mov eax, cr0
+    and eax, ~CR0_WP
+    mov cr0, eax
+
+    TEST 'accessed and dirty bits'
+    BEGIN
+    mov eax, [page_table + (TEST_AD >> 12) * 4]
+    mov ecx, [TEST_AD]
+    mov ebx, [page_table + (TEST_AD >> 12) * 4]
+    mov [TEST_AD + 4], ecx
+    mov edx, [page_table + (TEST_AD >> 12) * 4]
+    mov esi, [page_directory]
+    HEX esi
+    END
+
+    TEST '4 MiB page (CR4.PSE) aliasing physical 0'
+    mov eax, cr4
+    or eax, CR4_PSE
+    mov cr4, eax
+    BEGIN
+    mov eax, [ALIAS_4M + REGION]
+    mov dword [ALIAS_4M + REGION + 4], 0x4D4D4D4D
+    mov ebx, [REGION + 4]
+    mov ecx, [page_directory + (ALIAS_4M >> 22) * 4]
+    mov edx, [REGION]
+    END
+
+    TEST 'INVLPG and a CR3 reload pick up changed entries'
+    BEGIN
+    mov eax, [TEST_AD]                        ; now in the TLB
+    mov dword [page_table + (TEST_AD >> 12) * 4], REGION | PAGE_P | PAGE_RW | PAGE_US
+    invlpg [TEST_AD]
+    mov ebx, [TEST_AD]                        ; REGION's first dword
+    mov dword [page_table + (TEST_AD >> 12) * 4], TEST_AD | PAGE_P | PAGE_RW | PAGE_US
+    mov ecx, cr3
+    mov cr3, ecx
+    mov ecx, [TEST_AD]
+    mov edx, [REGION]
+    END
+
+    TEST '#PF: REP MOVSB into a not-present page stops with the registers where it faulted'
+    BEGIN
+    cld
+    mov esi, REGION
+    mov edi, TEST_NP - 8
+    mov ecx, 16
+    rep movsb
+    END
+
+    TEST 'ring 3: read of a supervisor page is #PF(5)'
+    USER user_read_supervisor
+    TEST 'ring 3: write to a read-only page is #PF(7)'
+    USER user_write_read_only
+    TEST 'ring 3: read of a not-present page is #PF(4)'
+    USER user_read_absent
+    TEST 'ring 3: read of a read-only user page is fine'
+    USER user_read_read_only
+
+    ; Back to flat physical addressing for whatever follows.
+    mov eax, cr0
+    and eax, ~CR0_PG
+    mov cr0, eax
+    jmp .unpaged
+.unpaged:
+    xor eax, eax
+    mov cr4, eax
+    ret
+
+user_read_supervisor:
+    mov eax, [TEST_SUP]
+    int USER_VECTOR
+
+user_write_read_only:
+    mov dword [TEST_RO + 12], 1
+    int USER_VECTOR
+
+user_read_absent:
+    mov eax, [TEST_NP]
+    int USER_VECTOR
+
+user_read_read_only:
+    mov eax, [TEST_RO]
+    mov esi, [TEST_RO + 8]
+    int USER_VECTOR
+
+section .data
+align 4
+bounds32:           dd 10, 20
+bounds16:           dw 0x7000, 0x7FFF
+far_pointer_small:  dd 0x10
+                    dw SEL_DATA_SMALL
+far_pointer_flat:   dd 0x12345678
+                    dw SEL_DATA0
+far_jump_target:    dd far_jump_landing
+                    dw SEL_CODE0
+probe_selectors:
+    dw 0x00, SEL_CODE0, SEL_DATA0, SEL_CODE3 | 3, SEL_DATA3 | 3, SEL_TSS, SEL_DATA_ABSENT
+    dw SEL_CODE_EXEC_ONLY, SEL_DATA_SMALL, SEL_DATA_EXPDOWN, SEL_CODE_READABLE, SEL_DATA_SMALL3 | 3
+    dw GDT_LIMIT_SELECTOR, SEL_DATA0 | 4, 0xFFFF
+
+section .bss
+alignb 4096
+page_directory:     resb 4096
+page_table:         resb 4096
+                    resb 4096
+user_stack_top:

@@ -398,7 +398,9 @@ export function aaa(cpu: Cpu, subtract: boolean): void {
   let adjust = false;
   if ((ax & 0x0f) > 9 || flags.af()) {
     if (subtract) {
-      ax = ((((ax >> 8) - 1) & 0xff) << 8) | ((ax - 6) & 0xff);
+      // AX - 6 borrows from AH on current processors, then AH is decremented.
+      ax = (ax - 6) & 0xffff;
+      ax = ((((ax >> 8) - 1) & 0xff) << 8) | (ax & 0xff);
     } else {
       ax = (ax + 0x106) & 0xffff;
     }

@@ -126,6 +126,20 @@ function readRm(cpu: Cpu, size: number): number {
   return readMem(cpu, cpu.eaSeg, cpu.eaOffset, size);
 }
 
+/**
+ * Read a read-modify-write destination after checking that it can be
+ * written, so that a #PF or #GP on the write comes before the flags change.
+ */
+function readRmForUpdate(cpu: Cpu, size: number): number {
+  if (cpu.modrmMod === 3) return readReg(cpu, cpu.modrmRm, size);
+  const linear = cpu.linearFor(cpu.eaSeg, cpu.eaOffset, size, true);
+  if (cpu.tlbWrite[linear >>> 12] < 0 || (linear & 0xfff) > 0x1000 - size) {
+    cpu.mmu.translate(linear, true, cpu.userMode);
+    if ((linear & 0xfff) > 0x1000 - size) cpu.mmu.translate((linear + size - 1) >>> 0, true, cpu.userMode);
+  }
+  return readMem(cpu, cpu.eaSeg, cpu.eaOffset, size);
+}
+
 function writeRm(cpu: Cpu, size: number, value: number): void {
   if (cpu.modrmMod === 3) writeReg(cpu, cpu.modrmRm, size, value);
   else writeMem(cpu, cpu.eaSeg, cpu.eaOffset, size, value);
@@ -283,7 +297,7 @@ function executeOpcode(cpu: Cpu, opcode: number): void {
     case 0x63: { // ARPL
       if (!cpu.protectedMode) ud();
       decodeModrm(cpu);
-      const dest = readRm(cpu, 2);
+      const dest = readRmForUpdate(cpu, 2);
       const source = readReg(cpu, cpu.modrmReg, 2);
       const flags = cpu.flags.get();
       if ((dest & 3) < (source & 3)) {
@@ -573,7 +587,7 @@ function executeOpcode(cpu: Cpu, opcode: number): void {
     case 0xfe: { // INC/DEC Eb
       decodeModrm(cpu);
       if (cpu.modrmReg > 1) ud();
-      const value = readRm(cpu, 1);
+      const value = readRmForUpdate(cpu, 1);
       writeRm(cpu, 1, cpu.modrmReg === 0 ? inc(cpu, value, 1) : dec(cpu, value, 1));
       return;
     }
@@ -596,7 +610,8 @@ function aluForm(cpu: Cpu, opcode: number): void {
     case 0:
     case 1: {
       decodeModrm(cpu);
-      const result = alu(cpu, op, readRm(cpu, size), readReg(cpu, cpu.modrmReg, size), size);
+      const dest = op === 7 ? readRm(cpu, size) : readRmForUpdate(cpu, size);
+      const result = alu(cpu, op, dest, readReg(cpu, cpu.modrmReg, size), size);
       if (op !== 7) writeRm(cpu, size, result);
       return;
     }
@@ -617,7 +632,7 @@ function aluForm(cpu: Cpu, opcode: number): void {
 
 function group1(cpu: Cpu, size: number, signExtendedImm8: boolean): void {
   decodeModrm(cpu);
-  const a = readRm(cpu, size);
+  const a = cpu.modrmReg === 7 ? readRm(cpu, size) : readRmForUpdate(cpu, size);
   const b = signExtendedImm8 ? fetchImm8Signed(cpu, size) : fetchImm(cpu, size);
   const result = alu(cpu, cpu.modrmReg, a, b, size);
   if (cpu.modrmReg !== 7) writeRm(cpu, size, result);
@@ -628,7 +643,7 @@ function group2(cpu: Cpu, size: number, count: number): void {
   decodeModrm(cpu);
   if (count < 0) count = cpu.fetch8();
   count &= 31;
-  const value = readRm(cpu, size);
+  const value = readRmForUpdate(cpu, size);
   if (count === 0) return;
   writeRm(cpu, size, shift(cpu, cpu.modrmReg, value, count, size));
 }
@@ -644,7 +659,7 @@ function group3(cpu: Cpu, size: number): void {
       writeRm(cpu, size, ~readRm(cpu, size) & (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff));
       return;
     case 3:
-      writeRm(cpu, size, neg(cpu, readRm(cpu, size), size));
+      writeRm(cpu, size, neg(cpu, readRmForUpdate(cpu, size), size));
       return;
     case 4: mul(cpu, readRm(cpu, size), size); return;
     case 5: imulWide(cpu, readRm(cpu, size), size); return;
@@ -656,8 +671,8 @@ function group3(cpu: Cpu, size: number): void {
 function group5(cpu: Cpu, size: number): void {
   decodeModrm(cpu);
   switch (cpu.modrmReg) {
-    case 0: writeRm(cpu, size, inc(cpu, readRm(cpu, size), size)); return;
-    case 1: writeRm(cpu, size, dec(cpu, readRm(cpu, size), size)); return;
+    case 0: writeRm(cpu, size, inc(cpu, readRmForUpdate(cpu, size), size)); return;
+    case 1: writeRm(cpu, size, dec(cpu, readRmForUpdate(cpu, size), size)); return;
     case 2: { // CALL Ev
       const target = readRm(cpu, size);
       if (target > cpu.segLimit[CS]) gp0();
@@ -974,7 +989,7 @@ function executeTwoByte(cpu: Cpu, opcode: number): void {
     case 0xad: { // SHLD / SHRD
       decodeModrm(cpu);
       const count = (opcode & 1 ? cpu.reg8[4] : cpu.fetch8()) & 31;
-      const dest = readRm(cpu, size);
+      const dest = readRmForUpdate(cpu, size);
       if (count === 0) return;
       writeRm(cpu, size, doubleShift(cpu, opcode < 0xa8, dest, readReg(cpu, cpu.modrmReg, size), count, size));
       return;
@@ -989,7 +1004,7 @@ function executeTwoByte(cpu: Cpu, opcode: number): void {
     case 0xb1: { // CMPXCHG
       const s = opcode === 0xb0 ? 1 : size;
       decodeModrm(cpu);
-      const dest = readRm(cpu, s);
+      const dest = readRmForUpdate(cpu, s);
       const accumulator = readReg(cpu, EAX, s);
       alu(cpu, 7, accumulator, dest, s);
       if (accumulator === dest) {
@@ -1032,7 +1047,7 @@ function executeTwoByte(cpu: Cpu, opcode: number): void {
     case 0xc1: { // XADD
       const s = opcode === 0xc0 ? 1 : size;
       decodeModrm(cpu);
-      const dest = readRm(cpu, s);
+      const dest = readRmForUpdate(cpu, s);
       const source = readReg(cpu, cpu.modrmReg, s);
       const sum = alu(cpu, 0, dest, source, s);
       writeRm(cpu, s, sum);
@@ -1120,6 +1135,7 @@ function bitTest(cpu: Cpu, op: number, size: number, immediate: boolean): void {
       offset = signed & (bits - 1);
     }
   }
+  if (op !== 0 && cpu.modrmMod !== 3) cpu.probeWrite(seg, address, size);
   const value = cpu.modrmMod === 3 ? readReg(cpu, cpu.modrmRm, size) : readMem(cpu, seg, address, size);
   const bit = (value >>> offset) & 1;
   let result = value;

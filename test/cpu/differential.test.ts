@@ -8,7 +8,8 @@
 // exceptions) are hand-written in test/cpu/diff/system.asm. A mismatch prints
 // each differing sequence's source and both register dumps, plus a summary by
 // instruction family. nasm, ld and qemu-system-i386 are required: without
-// them the test fails, it does not skip.
+// them the test fails, it does not skip. test/cpu/diff/run.ts runs the same
+// suite from the command line, one family at a time if wanted.
 
 import { beforeAll, describe, expect, test } from 'vitest';
 import { buildImage, requireTool, type Image } from './diff/build.ts';
@@ -16,11 +17,8 @@ import { compareSystemTranscripts, compareTranscripts, parseReports, summarize }
 import { CF, generateSequences, sequencesToNasm, type Sequence } from './diff/generate.ts';
 import { runOnJos86 } from './diff/jos86-runner.ts';
 import { runOnQemu } from './diff/qemu.ts';
+import { SEED, SEQUENCE_COUNT, SEQUENCES_PER_IMAGE, SYSTEM_BODY } from './diff/suite.ts';
 
-const SEED = 0x6a6f7338; // "jos8"
-const SEQUENCE_COUNT = 4000;
-/** Sequences per image: one QEMU boot is amortised over this many. */
-const SEQUENCES_PER_IMAGE = 1000;
 const MISMATCHES_SHOWN = 25;
 
 interface Batch {
@@ -28,8 +26,6 @@ interface Batch {
   image: Image;
   reference: string;
 }
-
-const SYSTEM_BODY = ['SEQ_COUNT equ 0', 'section .data', 'seq_table:', 'section .text', '%include "system.asm"', ''].join('\n');
 
 describe('differential CPU test against QEMU', () => {
   const batches: Batch[] = [];
@@ -55,7 +51,9 @@ describe('differential CPU test against QEMU', () => {
   test('QEMU runs every generated sequence to a result line, without exceptions', () => {
     for (const batch of batches) {
       const reports = parseReports(batch.reference);
-      const faults = [...reports.values()].filter((report) => report.kind !== 'S').map((report) => report.line);
+      const faults = [...reports.values()]
+        .filter((report) => report.kind !== 'S')
+        .map((report) => `${report.line}\n    ${batch.sequences[report.index].lines.join('\n    ')}`);
       expect(faults, 'a generated sequence faulted on QEMU: the generator produced an invalid sequence').toEqual([]);
       expect(reports.size).toBe(batch.sequences.length);
     }

@@ -32,6 +32,8 @@ export const OF = 0x800;
 export const ARITH_FLAGS = CF | PF | AF | ZF | SF | OF;
 
 const EFLAGS_RESERVED_ONE = 0x2;
+/** harness.asm SEL_DATA0. */
+const FLAT_DATA_SELECTOR = 0x10;
 const EFLAGS_TF = 0x100;
 const EFLAGS_IF = 0x200;
 
@@ -318,10 +320,10 @@ function unary(b: Builder): void {
   for (let i = 0; i < count; i++) {
     const op = b.rng.pick(['inc', 'dec', 'neg', 'not']);
     const size = b.rng.pick(SIZES);
-    const target = b.rng.chance(0.5) ? b.reg(size) : b.mem(size, { write: true });
+    const target = b.rng.chance(0.5) ? b.reg(size) : (b.rng.chance(0.1) ? 'lock ' : '') + b.mem(size, { write: true });
     // INC/DEC leave CF alone (SDM: "The CF flag is not affected"); NOT touches no flag.
     const flags = op === 'not' ? {} : op === 'neg' ? { writes: ARITH_FLAGS } : { writes: ARITH_FLAGS & ~CF };
-    b.emit(`${op} ${target}`, flags);
+    b.emit(target.startsWith('lock ') ? `lock ${op} ${target.slice(5)}` : `${op} ${target}`, flags);
   }
 }
 
@@ -459,10 +461,14 @@ function bitTest(b: Builder): void {
   // BTx: CF is the bit; ZF is unaffected; OF, SF, AF and PF are undefined.
   const flags = { writes: CF, undefines: OF | SF | AF | PF };
   const write = op !== 'bt';
+  // BTS/BTR/BTC may take LOCK with a memory destination; BT may not.
+  const lock = write && b.rng.chance(0.15) ? 'lock ' : '';
   switch (b.rng.int(0, 2)) {
-    case 0:
-      b.emit(`${op} ${b.rm(size, { write })}, ${b.rng.int(0, 255)}`, flags);
+    case 0: {
+      const target = b.rm(size, { write });
+      b.emit(`${target.includes('[') ? lock : ''}${op} ${target}, ${b.rng.int(0, 255)}`, flags);
       break;
+    }
     case 1:
       b.emit(`${op} ${b.reg(size)}, ${b.reg(size)}`, flags);
       break;
@@ -471,7 +477,7 @@ function bitTest(b: Builder): void {
       const offset = b.regIndex(size);
       const memory = b.mem(size, { write, span: 0x30 });
       b.emit(`mov ${regName(offset, size)}, ${signedHex(b.rng.int(-0x40, 0x17f))}`);
-      b.emit(`${op} ${memory}, ${regName(offset, size)}`, flags);
+      b.emit(`${lock}${op} ${memory}, ${regName(offset, size)}`, flags);
     }
   }
 }
@@ -584,9 +590,13 @@ function exchange(b: Builder): void {
     case 0:
       b.emit(`xchg ${b.reg(size)}, ${b.rm(size, { write: true })}`);
       break;
-    case 1:
-      b.emit(`${b.rng.chance(0.3) ? 'lock ' : ''}xadd ${b.rm(size, { write: true })}, ${b.reg(size)}`, { writes: ARITH_FLAGS });
+    case 1: {
+      // LOCK is legal only with a memory destination (#UD otherwise).
+      const destination = b.rm(size, { write: true });
+      const lock = destination.includes('[') && b.rng.chance(0.3) ? 'lock ' : '';
+      b.emit(`${lock}xadd ${destination}, ${b.reg(size)}`, { writes: ARITH_FLAGS });
       break;
+    }
     case 2: {
       // CMPXCHG compares with the accumulator: make them equal half of the time.
       const destination = b.rm(size, { write: true });
@@ -696,8 +706,45 @@ function stack(b: Builder): void {
       b.emit(`jmp .after${i}`);
       b.emit(`.function${i}:`);
       b.emit(`add ${b.reg(32)}, [esp]`, { writes: ARITH_FLAGS });
-      b.emit(imm ? `ret ${imm}` : 'ret');
+      // gcc's `rep ret` (F3 C3): the REP prefix is ignored.
+      b.emit(imm ? `ret ${imm}` : b.rng.chance(0.3) ? 'rep ret' : 'ret');
       b.emit(`.after${i}:`);
+    }
+  }
+}
+
+const DATA_SEGMENTS = ['ds', 'es', 'fs', 'gs', 'ss'];
+
+/**
+ * Segment register moves with the flat selectors the harness loaded, so
+ * addressing is unchanged. Only 16-bit forms: a 32-bit MOV r32, Sreg or PUSH
+ * Sreg leaves the upper half model-specific (SDM MOV, PUSH).
+ */
+function segmentMoves(b: Builder): void {
+  const register = b.reg(16);
+  switch (b.rng.int(0, 3)) {
+    case 0:
+      // CS is read but never loaded into a data register: a correct CPU faults on
+      // writes through a code segment, and QEMU's TCG does not check (system.asm).
+      if (b.rng.chance(0.3)) b.emit(`mov ${register}, cs`);
+      else {
+        b.emit(`mov ${register}, ${b.rng.pick(DATA_SEGMENTS)}`);
+        b.emit(`mov ${b.rng.pick(DATA_SEGMENTS)}, ${register}`);
+      }
+      break;
+    case 1:
+      b.emit(`mov word ${b.mem(16, { write: true }).replace(/^word /, '')}, ${b.rng.pick([...DATA_SEGMENTS, 'cs'])}`);
+      break;
+    case 2:
+      b.emit(`o16 push ${b.rng.pick(DATA_SEGMENTS)}`);
+      b.emit(`o16 pop ${b.rng.pick(['ds', 'es', 'fs', 'gs'])}`);
+      break;
+    default: {
+      // A far pointer in the region whose selector is the flat data segment.
+      const pointer = b.mem(32, { write: true, span: 6 }).replace(/^dword /, '');
+      const offsetRegister = b.reg(32);
+      b.emit(`mov word ${pointer.replace(/\]$/, '+4]')}, ${FLAT_DATA_SELECTOR}`);
+      b.emit(`${b.rng.pick(['lds', 'les', 'lfs', 'lgs'])} ${offsetRegister}, [${pointer.slice(1, -1)}]`);
     }
   }
 }
@@ -756,7 +803,14 @@ function control(b: Builder): void {
 }
 
 function hints(b: Builder): void {
-  switch (b.rng.int(0, 3)) {
+  switch (b.rng.int(0, 5)) {
+    case 4: {
+      // Redundant and stacked prefixes on an instruction without a memory operand are ignored.
+      b.emit(`db ${b.rng.pick(['0x3E', '0x26', '0x2E', '0x36', '0x64, 0x65', '0x66, 0x66', '0xF2', '0xF3, 0x3E'])} ; prefixes`);
+      const size: Size = b.rng.pick([16, 32]);
+      b.emit(`add ${b.reg(size)}, ${b.reg(size)}`, { writes: ARITH_FLAGS });
+      break;
+    }
     case 0:
       // XLAT reads [EBX + AL]: point EBX at the region.
       b.emit(`mov ebx, ${hex(REGION + b.rng.int(0, 0x100))}`);
@@ -767,8 +821,15 @@ function hints(b: Builder): void {
       b.emit(`nop ${b.rng.pick(['word', 'dword'])} [${b.rng.pick(REG32)}+${hex(b.rng.u32())}]`);
       break;
     case 2:
-      b.emit(b.rng.pick(['pause', 'nop', 'db 0xF3, 0x0F, 0x1E, 0xFB ; endbr32', `db 0x0F, ${hex(0x18 + b.rng.int(0, 7))}, 0xC0 ; hint nop`]));
+      b.emit(b.rng.pick(['pause', 'nop', 'db 0xF3, 0x0F, 0x1E, 0xFB ; endbr32']));
       break;
+    case 3: {
+      // 0F 18 (the PREFETCH group) is a NOP only with a memory operand; 0F 19..1F take either.
+      const opcode = 0x18 + b.rng.int(0, 7);
+      const modrm = (opcode === 0x18 || b.rng.chance(0.5) ? 0x00 : 0xc0) | (b.rng.int(0, 7) << 3) | b.rng.pick([0, 1, 2, 3, 6, 7]);
+      b.emit(`db 0x0F, ${hex(opcode)}, ${hex(modrm)} ; hint nop`);
+      break;
+    }
     default:
       b.emit(`xchg ${b.reg(16)}, ${b.reg(16)}`);
   }
@@ -794,6 +855,7 @@ export const FAMILIES: readonly FamilySpec[] = [
   { name: 'mov/movzx/movsx/cbw', build: moveExtend, weight: 5, keepFree: [EAX, EDX] },
   { name: 'stack', build: stack, weight: 6, keepFree: [EBP] },
   { name: 'flags', build: flagOps, weight: 3, keepFree: [EAX] },
+  { name: 'segment moves', build: segmentMoves, weight: 2 },
   { name: 'control', build: control, weight: 4, keepFree: [ECX] },
   { name: 'hints/xlat', build: hints, weight: 2, keepFree: [EAX, EBX] },
 ];

@@ -421,19 +421,21 @@ hex_digits: db '0123456789ABCDEF'
 
 ; Flat 4 GiB segments for rings 0 and 3, plus the odd ones the system tests
 ; load on purpose (SDM 3A 3.4.5: limit 15:0, base 23:0, access, flags|limit 19:16, base 31:24).
+; Code descriptors start with the accessed bit set: QEMU's TCG does not set
+; it when loading CS, as the SDM says a CPU does, so it would differ.
 align 8
 gdt:
     dq 0
-    dw 0xFFFF, 0x0000, 0x9A00, 0x00CF       ; 0x08 ring 0 code, execute/read
+    dw 0xFFFF, 0x0000, 0x9B00, 0x00CF       ; 0x08 ring 0 code, execute/read
     dw 0xFFFF, 0x0000, 0x9200, 0x00CF       ; 0x10 ring 0 data, read/write
-    dw 0xFFFF, 0x0000, 0xFA00, 0x00CF       ; 0x18 ring 3 code
+    dw 0xFFFF, 0x0000, 0xFB00, 0x00CF       ; 0x18 ring 3 code
     dw 0xFFFF, 0x0000, 0xF200, 0x00CF       ; 0x20 ring 3 data
     dw TSS_BYTES + IOMAP_BYTES, 0x0000, 0x8900, 0x0000 ; 0x28 TSS (base filled in by build_tss)
     dw 0xFFFF, 0x0000, 0x1200, 0x00CF       ; 0x30 data, not present
-    dw 0xFFFF, 0x0000, 0x9800, 0x00CF       ; 0x38 code, execute-only
+    dw 0xFFFF, 0x0000, 0x9900, 0x00CF       ; 0x38 code, execute-only
     dw 0x0FFF, REGION, 0x9200, 0x0040       ; 0x40 data at REGION, byte-granular limit 0xFFF
     dw 0xFFFF, 0x0000, 0x9600, 0x0040       ; 0x48 data, expand-down, B = 1, limit 0xFFFF
-    dw 0xFFFF, 0x0000, 0x9A00, 0x00CF       ; 0x50 code, execute/read
+    dw 0xFFFF, 0x0000, 0x9B00, 0x00CF       ; 0x50 code, execute/read
     dw 0x0FFF, REGION, 0xF200, 0x0040       ; 0x58 data at REGION, limit 0xFFF, DPL 3
 gdt_end:
 

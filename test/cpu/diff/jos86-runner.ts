@@ -5,8 +5,9 @@
 // captured, the line status register at 0x3FD always reads "transmitter
 // empty") and QEMU's isa-debug-exit port at 0xF4, and no interrupt sources.
 // The kernel is loaded by the board's Multiboot loader (src/machine/
-// firmware.ts); the CPU then starts at the reset vector in a tiny ROM
-// (multiboot-entry.asm) that switches it to the Multiboot entry state.
+// firmware.ts); the CPU is put in the Multiboot entry state by its own
+// enterFlatProtectedMode helper, or, for a CPU without one, started at the
+// reset vector in a tiny ROM (multiboot-entry.asm) that switches to it.
 //
 // When the CPU throws a host exception in the middle of a generated sequence
 // (an opcode it does not implement yet, say), the runner writes
@@ -33,7 +34,8 @@ const LSR_IDLE = 0x60;
 const DEBUG_EXIT_BASE = 0xf4;
 const DEBUG_EXIT_PORTS = 4;
 const RUN_SLICE = 100_000;
-const DEFAULT_INSTRUCTION_BUDGET = 200_000_000;
+/** A 1000-sequence image needs about 4 million instructions; this catches a hung guest quickly. */
+const DEFAULT_INSTRUCTION_BUDGET = 30_000_000;
 const MAX_HOST_EXCEPTIONS = 500;
 
 const CPU_MODULE = new URL('../../../src/cpu/cpu.ts', import.meta.url);
@@ -47,7 +49,13 @@ interface CpuUnderTest {
   onTripleFault: () => void;
   eip: number;
   reg32: { [register: number]: number };
+  /** Optional (src/cpu/cpu.ts): flat 32-bit protected mode at `eip`, as Multiboot promises. */
+  enterFlatProtectedMode?: (eip: number) => void;
 }
+
+const EAX = 0;
+const EBX = 3;
+const ESP = 4;
 type CpuConstructor = new (bus: { memory: PhysicalMemory; io: IoBus; interrupts: InterruptController }) => CpuUnderTest;
 
 export interface Jos86Run {
@@ -137,7 +145,6 @@ export async function runOnJos86(image: Image, instructionBudget = DEFAULT_INSTR
 
   const boot = loadMultiboot(memory, image.elf, { memoryBytes: MEMORY_BYTES });
   if (boot.mode !== 'protected') throw new Error(`the Multiboot loader returned a ${boot.mode} entry`);
-  mapBiosRom(memory, entryRom(boot.eip, boot.ebx));
 
   const cpu = new Cpu({ memory, io, interrupts });
   let tripleFault = false;
@@ -145,6 +152,13 @@ export async function runOnJos86(image: Image, instructionBudget = DEFAULT_INSTR
     tripleFault = true;
   };
   cpu.reset();
+  if (cpu.enterFlatProtectedMode) {
+    cpu.enterFlatProtectedMode(boot.eip);
+    cpu.reg32[EAX] = boot.eax;
+    cpu.reg32[EBX] = boot.ebx;
+  } else {
+    mapBiosRom(memory, entryRom(boot.eip, boot.ebx));
+  }
 
   const symbols = elfSymbols(image.elf);
   const resume = symbols.get('seq_faulted');
@@ -164,10 +178,16 @@ export async function runOnJos86(image: Image, instructionBudget = DEFAULT_INSTR
       problems.push(`host exception at EIP 0x${(cpu.eip >>> 0).toString(16)}${inSequence ? ` in sequence ${index}` : ''}: ${message}`);
       if (!inSequence || ++hostExceptions > MAX_HOST_EXCEPTIONS) break;
       output += `H ${index.toString(16).padStart(8, '0')} ${message}\n`;
-      cpu.reg32[4] = memory.read32(harnessEsp);
-      cpu.eip = resume;
+      try {
+        cpu.reg32[ESP] = memory.read32(harnessEsp);
+        cpu.eip = resume;
+      } catch (setError) {
+        problems.push(`cannot resume after the host exception: ${setError instanceof Error ? setError.message : String(setError)}`);
+        break;
+      }
       continue;
     }
+    if (exited) break;
     if (cpu.shutdown || tripleFault) {
       problems.push('triple fault: the CPU shut down');
       break;

@@ -55,7 +55,10 @@ SEL_DATA_SMALL      equ 0x40                ; base REGION, limit 0xFFF, DPL 0
 SEL_DATA_EXPDOWN    equ 0x48                ; expand-down, B = 1, limit 0xFFFF
 SEL_CODE_READABLE   equ 0x50                ; readable code segment
 SEL_DATA_SMALL3     equ 0x58                ; base REGION, limit 0xFFF, DPL 3
-GDT_LIMIT_SELECTOR  equ 0x60                ; first selector past the GDT limit
+SEL_CODE16          equ 0x60                ; 16-bit code, base LOW_CODE, limit 0xFFFF
+SEL_DATA16          equ 0x68                ; 16-bit data, base 0, limit 0xFFFF
+GDT_LIMIT_SELECTOR  equ 0x70                ; first selector past the GDT limit
+LOW_CODE            equ 0x7000              ; where system.asm copies its 16-bit code
 
 EFLAGS_IF           equ 0x200
 EFLAGS_TF           equ 0x100
@@ -437,6 +440,8 @@ gdt:
     dw 0xFFFF, 0x0000, 0x9600, 0x0040       ; 0x48 data, expand-down, B = 1, limit 0xFFFF
     dw 0xFFFF, 0x0000, 0x9B00, 0x00CF       ; 0x50 code, execute/read
     dw 0x0FFF, REGION, 0xF200, 0x0040       ; 0x58 data at REGION, limit 0xFFF, DPL 3
+    dw 0xFFFF, LOW_CODE, 0x9B00, 0x0000     ; 0x60 16-bit code at LOW_CODE
+    dw 0xFFFF, 0x0000, 0x9300, 0x0000       ; 0x68 16-bit data
 gdt_end:
 
 gdt_descriptor:

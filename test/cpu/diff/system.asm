@@ -197,6 +197,7 @@ system_tests:
     call exception_tests
     call gate_tests
     call ring3_tests
+    call mode_tests
     call paging_tests
     ret
 
@@ -557,6 +558,115 @@ user_kernel_stack:
     mov ax, SEL_DATA0 | 3
     mov ss, ax
     int USER_VECTOR
+
+; ---------------------------------------------------------------- 16-bit and real mode
+
+LOW_STACK_TOP       equ 0x6FF0
+MODE_RESULTS        equ REGION + 0x200      ; below 64 KiB: reachable from every mode
+MODE_RESULT_DWORDS  equ 8
+REAL_VECTOR         equ 0x60
+
+; Copy the 16-bit code below 64 KiB, run it in a 16-bit protected-mode code
+; segment, drop to real mode (SDM 3A 9.9.2), come back, print what it stored.
+mode_tests:
+    mov [harness_esp], esp
+    mov esi, low_code
+    mov edi, LOW_CODE
+    mov ecx, low_code_end - low_code
+    rep movsb
+    mov edi, MODE_RESULTS
+    mov ecx, MODE_RESULT_DWORDS
+    xor eax, eax
+    rep stosd
+    TEST '16-bit protected mode, real mode (IVT interrupt, far call, LOOP) and back'
+    jmp SEL_CODE16:0
+mode_tests_back:
+    mov ax, SEL_DATA0
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    mov ss, ax
+    mov esp, [harness_esp]
+    mov esi, MODE_RESULTS
+    mov ecx, MODE_RESULT_DWORDS
+.print:
+    HEX [esi]
+    add esi, 4
+    loop .print
+    NL
+    ret
+
+bits 16
+; Offsets in here are relative to low_code: CS bases are LOW_CODE in both modes.
+low_code:
+    ; 16-bit protected mode: 16-bit operands and addresses unless prefixed.
+    mov ax, 0x1234
+    push ax
+    pop bx
+    mov [MODE_RESULTS + 0], bx
+    mov ecx, 0x12345678
+    add cx, bx
+    pushf
+    pop word [MODE_RESULTS + 2]
+    mov [MODE_RESULTS + 4], ecx
+    ; 64 KiB segments in every data register, then clear PE.
+    mov ax, SEL_DATA16
+    mov ds, ax
+    mov es, ax
+    mov fs, ax
+    mov gs, ax
+    mov ss, ax
+    mov sp, LOW_STACK_TOP
+    mov eax, cr0
+    and eax, ~1
+    mov cr0, eax
+    jmp (LOW_CODE >> 4):(.real - low_code)
+.real:
+    xor ax, ax
+    mov ds, ax
+    mov es, ax
+    mov ss, ax
+    mov sp, LOW_STACK_TOP
+    mov word [REAL_VECTOR * 4], .interrupt - low_code
+    mov word [REAL_VECTOR * 4 + 2], LOW_CODE >> 4
+    push word 0x08D7
+    popf
+    int REAL_VECTOR
+    mov ax, (REGION >> 4) - 1                ; FS base 0x7FF0: [fs:0x10] is REGION
+    mov fs, ax
+    mov ax, [fs:0x10]
+    mov [MODE_RESULTS + 14], ax
+    mov eax, 0x89ABCDEF
+    rol eax, 8
+    mov [MODE_RESULTS + 16], eax
+    call (LOW_CODE >> 4):(.far - low_code)
+    mov cx, 5
+    xor dx, dx
+.loop:
+    add dx, cx
+    loop .loop
+    mov [MODE_RESULTS + 20], dx
+    mov eax, cr0
+    or al, 1
+    mov cr0, eax
+    jmp dword SEL_CODE0:mode_tests_back
+.interrupt:
+    mov bp, sp
+    mov ax, [bp]                              ; IP after INT
+    mov [MODE_RESULTS + 8], ax
+    mov ax, [bp + 2]                          ; CS
+    mov [MODE_RESULTS + 10], ax
+    mov ax, [bp + 4]                          ; FLAGS
+    mov [MODE_RESULTS + 12], ax
+    iret
+.far:
+    mov bp, sp
+    mov ax, [bp + 2]                          ; CS pushed by the far call
+    mov [MODE_RESULTS + 22], ax
+    retf
+low_code_end:
+bits 32
 
 ; ---------------------------------------------------------------- paging
 

@@ -863,7 +863,7 @@ function executeTwoByte(cpu: Cpu, opcode: number): void {
     writeRm(cpu, 1, cpu.flags.condition(opcode & 0xf) ? 1 : 0);
     return;
   }
-  if (opcode >= 0xc8) { // BSWAP
+  if (opcode >= 0xc8 && opcode <= 0xcf) { // BSWAP
     const reg = opcode & 7;
     if (size === 4) {
       const v = r[reg];

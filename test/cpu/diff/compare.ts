@@ -11,6 +11,7 @@ export const RESULT_FIELDS = ['EAX', 'EBX', 'ECX', 'EDX', 'ESP', 'EBP', 'ESI', '
 /** Field names of an `F` line after the index (harness.asm fault_common). */
 export const FAULT_FIELDS = ['VECTOR', 'ERROR', 'CR2', 'EIP', 'CS', 'EFLAGS', 'EAX', 'EBX', 'ECX', 'EDX', 'ESI', 'EDI', 'EBP'] as const;
 const EFLAGS_FIELD = RESULT_FIELDS.indexOf('EFLAGS');
+const FAULT_EFLAGS_FIELD = FAULT_FIELDS.indexOf('EFLAGS');
 
 const FLAG_NAMES: [number, string][] = [
   [CF, 'CF'], [PF, 'PF'], [AF, 'AF'], [ZF, 'ZF'], [SF, 'SF'], [0x100, 'TF'], [0x200, 'IF'], [DF, 'DF'], [OF, 'OF'],
@@ -76,7 +77,7 @@ export function differences(sequence: Sequence, reference: Report | undefined, c
   names.forEach((name, field) => {
     const a = reference.values[field];
     const b = candidate.values[field];
-    if (reference.kind === 'S' && field === EFLAGS_FIELD) {
+    if (field === (reference.kind === 'S' ? EFLAGS_FIELD : FAULT_EFLAGS_FIELD)) {
       const differing = (a ^ b) & ~sequence.undefinedFlags;
       if (differing) found.push(`EFLAGS(${flagNames(differing)})`);
     } else if (a !== b) {

@@ -10,7 +10,8 @@
 // the family templates below (one function per family, each choosing the
 // mnemonic, operand size and register/memory/immediate form).
 //
-// Every sequence must behave the same on every correct i386: no exceptions,
+// Every sequence must behave the same on every correct i386: no exceptions
+// except the deliberate ones of the `exceptions` family (marked expectsFault),
 // memory accesses only inside the scratch region (REGION..REGION+0x400, which
 // the harness fills from the seed), and no reads of a flag the Intel SDM
 // leaves undefined. The builder tracks which arithmetic flags are undefined
@@ -18,9 +19,12 @@
 // an instruction that would read one is not emitted, and whatever is still
 // undefined at the end is masked by the comparison.
 
-export const REGION = 0x8000;
+/** The scratch region (harness.asm REGION): it straddles the page boundary at 0x8000. */
+export const REGION = 0x7e00;
 export const REGION_BYTES = 0x400;
-export const SEQ_ESP = 0x83c0;
+export const SEQ_ESP = REGION + 0x3c0;
+/** Pointers cluster around the page boundary so accesses cross it. */
+const POINTER_BASE = REGION + 0x1c0;
 
 export const CF = 0x1;
 export const PF = 0x4;
@@ -52,6 +56,8 @@ export interface Sequence {
   seed: number;
   /** EFLAGS bits the SDM leaves undefined at the end of the sequence. */
   undefinedFlags: number;
+  /** The sequence ends in an exception on purpose (the harness prints an F line for it). */
+  expectsFault: boolean;
 }
 
 // ---------------------------------------------------------------- random numbers
@@ -149,6 +155,8 @@ class Builder {
   readonly lines: string[] = [];
   readonly regs: number[] = [];
   undefinedFlags = 0;
+  /** Set by a family that makes the sequence fault on purpose. */
+  expectsFault = false;
   /** Bytes pushed since the start (negative after popping above SEQ_ESP). */
   stackDepth = 0;
   private readonly reserved = new Set<number>([ESP]);
@@ -171,7 +179,7 @@ class Builder {
     this.pointer = rng.pick(bases);
     const indexes = [ESI, EDI, ...(this.addr16 ? [] : [EAX, ECX, EDX, EBX])].filter((r) => r !== this.pointer && !keepFree.has(r));
     this.index = rng.pick(indexes);
-    const pointerValue = REGION + 0x100 + rng.int(0, 0x80);
+    const pointerValue = POINTER_BASE + rng.int(0, 0x80);
     this.regs[this.pointer] = this.addr16 ? ((rng.u32() & 0xffff0000) | pointerValue) >>> 0 : pointerValue;
     this.regs[this.index] = this.addr16 ? ((rng.u32() & 0xffff0000) | rng.int(0, 15)) >>> 0 : rng.int(0, 15);
     this.reserved.add(this.pointer);
@@ -226,7 +234,7 @@ class Builder {
       switch (rng.int(0, 5)) {
         case 0: address = `${base}${disp(rng.int(-0x30, limit))}`; break;
         case 1: address = `${base}+${index}*${scale}${disp(rng.int(-0x30, limit - 0x78))}`; break;
-        case 2: address = hex(REGION + rng.int(0, 0x200 - span - 4)); break;
+        case 2: address = hex(REGION + rng.int(0, 0x300 - span - 4)); break;
         case 3: address = `${index}*${scale}+${hex(this.regs[this.pointer] + rng.int(-0x30, limit - 0x78))}`; break;
         case 4: address = base; break;
         // A small displacement forced into the disp32 encoding.
@@ -546,8 +554,8 @@ function stringOp(b: Builder): void {
   const op = b.rng.pick(STRING_OPS);
   const size = b.rng.pick(SIZES);
   const count = b.rng.int(0, 9);
-  const source = REGION + 0x100 + b.rng.int(0, 0x40);
-  const destination = REGION + 0x180 + b.rng.int(0, 0x40);
+  const source = POINTER_BASE + b.rng.int(0, 0x40);
+  const destination = POINTER_BASE + 0x20 + b.rng.int(0, 0x40);
   // With 16-bit addressing only SI, DI and CX count; random high halves prove it.
   const high = (): number => (addr16 ? b.rng.u32() & 0xffff0000 : 0);
   b.emit(`mov esi, ${hex(high() | source)}`);
@@ -749,6 +757,74 @@ function segmentMoves(b: Builder): void {
   }
 }
 
+/**
+ * Exceptions on purpose: the harness prints vector, error code, EIP, EFLAGS
+ * and registers at the fault, so this checks that faults (#DE, #UD) leave
+ * the state as it was before the instruction and that traps (#BP, #OF) and
+ * a BOUND that passes or fails (#BR) behave as the SDM says.
+ */
+function exceptions(b: Builder): void {
+  switch (b.rng.int(0, 5)) {
+    case 0: {
+      // #DE: divide by zero, or a quotient too wide for the destination.
+      const size = b.rng.pick(SIZES);
+      const signed = b.rng.chance(0.5);
+      const divisor = b.reg(size);
+      if (b.rng.chance(0.5)) {
+        b.emit(`mov ${divisor}, 0`);
+      } else if (signed) {
+        const minimum = 2 ** (size - 1);
+        if (size === 8) b.emit(`mov ax, ${hex(0x10000 - minimum)}`);
+        else {
+          b.emit(`mov ${regName(EAX, size)}, ${hex(minimum)}`);
+          b.emit(`mov ${regName(EDX, size)}, ${hex(size === 32 ? 0xffffffff : 0xffff)}`);
+        }
+        b.emit(`mov ${divisor}, -1`);
+      } else {
+        if (size === 8) b.emit(`mov ah, 0x80`);
+        else b.emit(`mov ${regName(EDX, size)}, ${hex(2 ** (size - 1))}`);
+        b.emit(`mov ${divisor}, 3`);
+      }
+      b.emit(`${signed ? 'idiv' : 'div'} ${divisor}`, { undefines: ARITH_FLAGS });
+      b.expectsFault = true;
+      break;
+    }
+    case 1:
+      b.emit(b.rng.pick(['ud2', 'db 0xF0, 0x90 ; lock nop', 'db 0x8D, 0xC0 ; lea eax, eax', 'db 0xFE, 0xF8 ; FE /7', 'db 0x0F, 0xFF ; ud0']));
+      b.expectsFault = true;
+      break;
+    case 2:
+      b.emit(b.rng.pick(['int3', 'int 3']));
+      b.expectsFault = true;
+      break;
+    case 3: {
+      // INTO traps only with OF set.
+      const overflow = b.rng.chance(0.5);
+      b.emit(`push dword ${hex(0x2 | (b.rng.u32() & ARITH_FLAGS & ~OF) | (overflow ? OF : 0))}`);
+      b.emit('popfd', { writes: ARITH_FLAGS });
+      b.emit('into');
+      b.expectsFault = overflow;
+      break;
+    }
+    default: {
+      // BOUND: the register is a signed index checked against two bounds in memory.
+      const size: Size = b.rng.pick([16, 32]);
+      const bytes = size / 8;
+      const bounds = b.mem(size, { write: true, span: bytes }).replace(/^(word|dword) /, '');
+      const lower = BigInt.asIntN(size, BigInt(b.rng.interesting(size)));
+      const upper = BigInt.asIntN(size, lower + BigInt(b.rng.int(0, 40)));
+      const index = BigInt.asIntN(size, lower + BigInt(b.rng.int(-5, 45)));
+      const register = b.reg(size);
+      const mask = (1n << BigInt(size)) - 1n;
+      b.emit(`mov ${SIZE_KEYWORD[size]} ${bounds}, ${hex(Number(lower & mask))}`);
+      b.emit(`mov ${SIZE_KEYWORD[size]} ${bounds.replace(/\]$/, `+${bytes}]`)}, ${hex(Number(upper & mask))}`);
+      b.emit(`mov ${register}, ${hex(Number(index & mask))}`);
+      b.emit(`bound ${register}, ${bounds}`);
+      b.expectsFault = index < lower || index > upper;
+    }
+  }
+}
+
 function flagOps(b: Builder): void {
   const count = b.rng.int(1, 3);
   for (let i = 0; i < count; i++) {
@@ -826,7 +902,8 @@ function hints(b: Builder): void {
     case 3: {
       // 0F 18 (the PREFETCH group) is a NOP only with a memory operand; 0F 19..1F take either.
       const opcode = 0x18 + b.rng.int(0, 7);
-      const modrm = (opcode === 0x18 || b.rng.chance(0.5) ? 0x00 : 0xc0) | (b.rng.int(0, 7) << 3) | b.rng.pick([0, 1, 2, 3, 6, 7]);
+      // Memory forms avoid r/m 4, 5 and 6, which take a SIB byte or a displacement in 32- or 16-bit code.
+      const modrm = (opcode === 0x18 || b.rng.chance(0.5) ? 0x00 : 0xc0) | (b.rng.int(0, 7) << 3) | b.rng.pick([0, 1, 2, 3, 7]);
       b.emit(`db 0x0F, ${hex(opcode)}, ${hex(modrm)} ; hint nop`);
       break;
     }
@@ -856,6 +933,7 @@ export const FAMILIES: readonly FamilySpec[] = [
   { name: 'stack', build: stack, weight: 6, keepFree: [EBP] },
   { name: 'flags', build: flagOps, weight: 3, keepFree: [EAX] },
   { name: 'segment moves', build: segmentMoves, weight: 2 },
+  { name: 'exceptions', build: exceptions, weight: 3, keepFree: [EAX, EDX] },
   { name: 'control', build: control, weight: 4, keepFree: [ECX] },
   { name: 'hints/xlat', build: hints, weight: 2, keepFree: [EAX, EBX] },
 ];
@@ -896,23 +974,40 @@ export function generateSequences(seed: number, count: number): Sequence[] {
       eflags,
       seed: rng.u32(),
       undefinedFlags: builder.undefinedFlags,
+      expectsFault: builder.expectsFault,
     });
   }
   return sequences;
 }
 
+export interface ImageOptions {
+  /** Run with paging on (identity map), so memory goes through the TLB. */
+  paging?: boolean;
+  /** Run in a 16-bit code segment: default operand and address size 16. */
+  code16?: boolean;
+}
+
 /** body.inc for harness.asm: the sequences' code and their records. */
-export function sequencesToNasm(sequences: readonly Sequence[]): string {
-  const code: string[] = [`SEQ_COUNT equ ${sequences.length}`, 'section .text'];
+export function sequencesToNasm(sequences: readonly Sequence[], options: ImageOptions = {}): string {
+  const code16 = options.code16 ?? false;
+  const code: string[] = [
+    `SEQ_COUNT equ ${sequences.length}`,
+    `SEQ_PAGING equ ${options.paging ? 1 : 0}`,
+    `SEQ_ENTRY_SELECTOR equ ${code16 ? 'SEL_SEQ_CODE16' : 'SEL_CODE0'}`,
+    'section .text',
+    // The 16-bit code segment's base: sequence entries are offsets from it.
+    'seq16_base:',
+    code16 ? 'bits 16' : 'bits 32',
+  ];
   const table: string[] = ['section .data', 'align 4', 'seq_table:'];
   sequences.forEach((sequence, position) => {
     code.push(`seq_${position}:`);
     for (const line of sequence.lines) code.push(line.endsWith(':') ? line : `    ${line}`);
-    code.push('    jmp seq_return');
+    code.push(code16 ? '    jmp dword SEL_CODE0:seq_return' : '    jmp seq_return');
     const [eax, ecx, edx, ebx, , ebp, esi, edi] = sequence.regs;
     // Record layout (harness.asm REC_*): entry eax ebx ecx edx esi edi ebp eflags seed.
-    table.push(`    dd seq_${position}, ${[eax, ebx, ecx, edx, esi, edi, ebp, sequence.eflags, sequence.seed].map(hex).join(', ')}`);
+    table.push(`    dd seq_${position}${code16 ? ' - seq16_base' : ''}, ${[eax, ebx, ecx, edx, esi, edi, ebp, sequence.eflags, sequence.seed].map(hex).join(', ')}`);
   });
-  code.push('system_tests:', '    ret');
+  code.push('bits 32', 'system_tests:', '    ret');
   return [...code, ...table, ''].join('\n');
 }

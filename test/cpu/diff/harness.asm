@@ -10,6 +10,12 @@
 ; The body comes from "body.inc", written by test/cpu/diff/build.ts into the
 ; build directory. It defines:
 ;   SEQ_COUNT, seq_table   generated instruction sequences (may be 0 of them)
+;   SEQ_PAGING             1: run the sequences with paging on (identity map,
+;                          4 KiB pages), so memory goes through the TLB
+;   SEQ_ENTRY_SELECTOR     the code segment sequences run in: SEL_CODE0, or
+;                          SEL_SEQ_CODE16 for 16-bit code based at seq16_base
+;                          (entries are then offsets from it, and sequences end
+;                          with a far jump back to seq_return)
 ;   system_tests           hand-written system tests (may be a bare RET)
 ;
 ; For each generated sequence the runner fills the scratch region with
@@ -38,10 +44,11 @@ DEBUG_EXIT_PORT     equ 0xF4                ; QEMU isa-debug-exit: status = (val
 PIC1_DATA           equ 0x21
 PIC2_DATA           equ 0xA1
 
-; The scratch region: below 64 KiB so 16-bit addressing forms reach it.
-REGION              equ 0x8000
+; The scratch region: below 64 KiB so 16-bit addressing forms reach it, and
+; across the page boundary at 0x8000 so accesses straddle two pages.
+REGION              equ 0x7E00
 REGION_BYTES        equ 0x400
-SEQ_ESP             equ 0x83C0              ; sequences push below, and may pop 16 dwords above
+SEQ_ESP             equ REGION + 0x3C0      ; sequences push below, and may pop 16 dwords above
 
 ; GDT selectors (see gdt below).
 SEL_CODE0           equ 0x08
@@ -57,7 +64,8 @@ SEL_CODE_READABLE   equ 0x50                ; readable code segment
 SEL_DATA_SMALL3     equ 0x58                ; base REGION, limit 0xFFF, DPL 3
 SEL_CODE16          equ 0x60                ; 16-bit code, base LOW_CODE, limit 0xFFFF
 SEL_DATA16          equ 0x68                ; 16-bit data, base 0, limit 0xFFFF
-GDT_LIMIT_SELECTOR  equ 0x70                ; first selector past the GDT limit
+SEL_SEQ_CODE16      equ 0x70                ; 16-bit code at seq16_base, for 16-bit sequence images
+GDT_LIMIT_SELECTOR  equ 0x78                ; first selector past the GDT limit
 LOW_CODE            equ 0x7000              ; where system.asm copies its 16-bit code
 
 EFLAGS_IF           equ 0x200
@@ -118,6 +126,11 @@ _start:
     mov gs, ax
     mov ss, ax
     call build_tss
+    mov eax, seq16_base
+    mov [gdt + SEL_SEQ_CODE16 + 2], ax
+    shr eax, 16
+    mov [gdt + SEL_SEQ_CODE16 + 4], al
+    mov [gdt + SEL_SEQ_CODE16 + 7], ah
     call build_idt
     lidt [idt_descriptor]
     mov ax, SEL_TSS
@@ -127,7 +140,15 @@ _start:
     out PIC1_DATA, al
     out PIC2_DATA, al
 
+    mov eax, SEQ_PAGING
+    test eax, eax
+    jz .sequences
+    call enable_identity_paging
+.sequences:
     call run_sequences
+    mov eax, cr0
+    and eax, ~CR0_PG
+    mov cr0, eax
     mov [harness_esp], esp
     call system_tests
     PUTS `DONE\n`
@@ -314,6 +335,36 @@ fault_common:
 
 ; ---------------------------------------------------------------- sequence runner
 
+IDENTITY_TABLES     equ 2                   ; 4 KiB pages over the first 8 MiB
+PTE_PRESENT_WRITABLE equ 0x3
+CR0_PG              equ 0x80000000
+
+; Identity-map the first 8 MiB with 4 KiB pages (SDM 3A 4.3) and turn paging on.
+enable_identity_paging:
+    mov edi, seq_page_tables
+    mov eax, PTE_PRESENT_WRITABLE
+    mov ecx, IDENTITY_TABLES * 1024
+.entry:
+    stosd
+    add eax, 0x1000
+    loop .entry
+    mov edi, seq_page_directory
+    xor eax, eax
+    mov ecx, 1024
+    rep stosd
+    mov eax, seq_page_tables + PTE_PRESENT_WRITABLE
+    mov [seq_page_directory], eax
+    add eax, 0x1000
+    mov [seq_page_directory + 4], eax
+    mov eax, seq_page_directory
+    mov cr3, eax
+    mov eax, cr0
+    or eax, CR0_PG
+    mov cr0, eax
+    jmp .paged
+.paged:
+    ret
+
 SEQ_RECORD_DWORDS   equ 10                  ; entry eax ebx ecx edx esi edi ebp eflags seed
 REC_ENTRY           equ 0
 REC_EAX             equ 4
@@ -346,6 +397,9 @@ run_sequences:
     add eax, 1013904223
     stosd
     loop .fill
+    mov eax, [cur_record + REC_ENTRY]
+    mov [seq_far_entry], eax
+    mov word [seq_far_entry + 4], SEQ_ENTRY_SELECTOR
     mov [harness_esp], esp
     mov dword [fault_resume], seq_faulted
     mov esp, SEQ_ESP
@@ -358,7 +412,7 @@ run_sequences:
     mov esi, [cur_record + REC_ESI]
     mov edi, [cur_record + REC_EDI]
     mov ebp, [cur_record + REC_EBP]
-    jmp [cur_record + REC_ENTRY]
+    jmp far [seq_far_entry]
 .done:
     ret
 
@@ -442,6 +496,7 @@ gdt:
     dw 0x0FFF, REGION, 0xF200, 0x0040       ; 0x58 data at REGION, limit 0xFFF, DPL 3
     dw 0xFFFF, LOW_CODE, 0x9B00, 0x0000     ; 0x60 16-bit code at LOW_CODE
     dw 0xFFFF, 0x0000, 0x9300, 0x0000       ; 0x68 16-bit data
+    dw 0xFFFF, 0x0000, 0x9B00, 0x0000       ; 0x70 16-bit code (base filled in at start)
 gdt_end:
 
 gdt_descriptor:
@@ -461,11 +516,14 @@ fault_stub_table:
 
 section .bss
 alignb 4096
+seq_page_directory: resb 4096
+seq_page_tables: resb IDENTITY_TABLES * 4096
 idt:            resb 256 * 8
 tss:            resb TSS_BYTES + IOMAP_BYTES + 1
 alignb 16
 cur_index:      resd 1
 cur_record:     resd SEQ_RECORD_DWORDS
+seq_far_entry:  resd 2                      ; offset, selector
 harness_esp:    resd 1
 fault_resume:   resd 1
 result_eax:     resd 1

@@ -10,7 +10,7 @@ import { compareSystemTranscripts, compareTranscripts, summarize, type Mismatch 
 import { FAMILIES, generateSequences, sequencesToNasm } from './generate.ts';
 import { runOnJos86 } from './jos86-runner.ts';
 import { runOnQemu } from './qemu.ts';
-import { SEED, SEQUENCE_COUNT, SEQUENCES_PER_IMAGE, SYSTEM_BODY } from './suite.ts';
+import { imageOptions, SEED, SEQUENCE_COUNT, SEQUENCES_PER_IMAGE, SYSTEM_BODY } from './suite.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,7 +32,7 @@ const sequences = generateSequences(Number(values.seed), Number(values.count)).f
 const mismatches: Mismatch[] = [];
 for (let first = 0; first < sequences.length; first += SEQUENCES_PER_IMAGE) {
   const chunk = sequences.slice(first, first + SEQUENCES_PER_IMAGE);
-  const image = buildImage(sequencesToNasm(chunk));
+  const image = buildImage(sequencesToNasm(chunk, imageOptions(first / SEQUENCES_PER_IMAGE)));
   const [reference, run] = await Promise.all([runOnQemu(image), runOnJos86(image)]);
   for (const problem of run.problems) console.log(problem);
   mismatches.push(...compareTranscripts(chunk, reference, run.transcript));

@@ -581,12 +581,14 @@ mode_tests:
     TEST '16-bit protected mode, real mode (IVT interrupt, far call, LOOP) and back'
     jmp SEL_CODE16:0
 mode_tests_back:
+    ; The data caches still hold real-mode 64 KiB limits: reload before any access.
     mov ax, SEL_DATA0
     mov ds, ax
     mov es, ax
     mov fs, ax
     mov gs, ax
     mov ss, ax
+    lidt [idt_descriptor]
     mov esp, [harness_esp]
     mov esi, MODE_RESULTS
     mov ecx, MODE_RESULT_DWORDS
@@ -628,12 +630,14 @@ low_code:
     mov es, ax
     mov ss, ax
     mov sp, LOW_STACK_TOP
+    ; Real mode also indexes the IDTR: point it at the IVT at 0 (SDM 3A 20.1.4).
+    o32 lidt [cs:.ivt_descriptor - low_code]
     mov word [REAL_VECTOR * 4], .interrupt - low_code
     mov word [REAL_VECTOR * 4 + 2], LOW_CODE >> 4
     push word 0x08D7
     popf
     int REAL_VECTOR
-    mov ax, (REGION >> 4) - 1                ; FS base 0x7FF0: [fs:0x10] is REGION
+    mov ax, (REGION >> 4) - 1                ; FS base REGION - 0x10: [fs:0x10] is REGION
     mov fs, ax
     mov ax, [fs:0x10]
     mov [MODE_RESULTS + 14], ax
@@ -665,6 +669,9 @@ low_code:
     mov ax, [bp + 2]                          ; CS pushed by the far call
     mov [MODE_RESULTS + 22], ax
     retf
+.ivt_descriptor:
+    dw 0x3FF
+    dd 0
 low_code_end:
 bits 32
 
@@ -777,9 +784,9 @@ paging_tests:
     TEST 'INVLPG and a CR3 reload pick up changed entries'
     BEGIN
     mov eax, [TEST_AD]                        ; now in the TLB
-    mov dword [page_table + (TEST_AD >> 12) * 4], REGION | PAGE_P | PAGE_RW | PAGE_US
+    mov dword [page_table + (TEST_AD >> 12) * 4], (REGION & ~0xFFF) | PAGE_P | PAGE_RW | PAGE_US
     invlpg [TEST_AD]
-    mov ebx, [TEST_AD]                        ; REGION's first dword
+    mov ebx, [TEST_AD + (REGION & 0xFFF)]     ; REGION's first dword
     mov dword [page_table + (TEST_AD >> 12) * 4], TEST_AD | PAGE_P | PAGE_RW | PAGE_US
     mov ecx, cr3
     mov cr3, ecx

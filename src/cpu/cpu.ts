@@ -108,6 +108,7 @@ export class Cpu {
 
   halted = false;
   shutdown = false;
+  private stopRequested = false;
   onTripleFault: () => void = () => {};
   instructionCount = 0;
   traceHook?: (cpu: Cpu) => void;
@@ -229,6 +230,29 @@ export class Cpu {
     this.halted = false;
   }
 
+  /** Real-mode entry with a stack, as firmware leaves the CPU (boot sector at 0000:7C00). */
+  setRealModeEntry(cs: number, ip: number, ss: number, sp: number): void {
+    this.enterRealMode(cs, ip);
+    this.loadRealSegment(SS, ss);
+    this.reg32[ESP] = sp & 0xffff;
+  }
+
+  /** The Multiboot entry state (see enterFlatProtectedMode). */
+  setFlatProtectedModeEntry(eip: number): void {
+    this.enterFlatProtectedMode(eip);
+  }
+
+  /** Make run() return after the current instruction (reset, exit, host requests). */
+  requestStop(): void {
+    this.stopRequested = true;
+    this.checkInterrupts = true;
+  }
+
+  /** The CS selector, for messages. */
+  get cs(): number {
+    return this.segSelector[CS];
+  }
+
   get protectedMode(): boolean {
     return (this.cr0 & CR0_PE) !== 0;
   }
@@ -288,6 +312,10 @@ export class Cpu {
     const end = start + maxInstructions;
     this.checkInterrupts = true;
     while (this.instructionCount < end && !this.shutdown) {
+      if (this.stopRequested) {
+        this.stopRequested = false;
+        break;
+      }
       if (this.checkInterrupts) {
         this.pollInterrupts();
         if (this.shutdown) break;

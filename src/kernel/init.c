@@ -12,8 +12,8 @@
 
 void i386_init(void)
 {
-	extern char edata[], end[];
-	memset(edata, 0, end - edata);
+	extern char edata[], bss_end[];
+	memset(edata, 0, bss_end - edata);
 
 	cons_init();
 	cprintf("jos86 kernel: 6828 decimal is %o octal!\n", 6828);

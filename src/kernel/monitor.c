@@ -57,9 +57,10 @@ int mon_backtrace(int argc, char **argv, struct Trapframe *tf)
 		uintptr_t eip = ebp[1];
 		cprintf("  ebp %08x  eip %08x  args %08x %08x %08x %08x %08x\n",
 			ebp, eip, ebp[2], ebp[3], ebp[4], ebp[5], ebp[6]);
+		/* Look up eip - 1: a call to a noreturn function may end its caller. */
 		uintptr_t offset;
-		const char *name = symbol_for(eip, &offset);
-		cprintf("         %s+%d\n", name ? name : "<unknown>", offset);
+		const char *name = symbol_for(eip - 1, &offset);
+		cprintf("         %s+%d\n", name ? name : "<unknown>", offset + 1);
 	}
 	return 0;
 }
@@ -91,6 +92,7 @@ static int mon_run(int argc, char **argv, struct Trapframe *tf)
 			cprintf("run: cannot create %s: %e\n", p->name, r);
 	}
 	sched_yield();
+	return 0;
 }
 
 /* QEMU's isa-debug-exit at port 0xF4 (and jos86's) ends the emulator; on real hardware, halt. */

@@ -134,7 +134,9 @@ static void page_init(void)
 {
 	physaddr_t first_free = PADDR(boot_alloc(0));
 	page_free_list = NULL;
-	for (size_t i = 0; i < npages; i++) {
+	/* Push from the top down, so the lowest pages come off the list first:
+	 * until mem_init switches page tables, only the first 8 MiB are mapped. */
+	for (size_t i = npages; i-- > 0;) {
 		physaddr_t pa = i * PGSIZE;
 		bool used = i == 0 || (pa >= IOPHYSMEM && pa < first_free) || (i >= npages_basemem && pa < EXTPHYSMEM);
 		pages[i].pp_ref = used ? 1 : 0;

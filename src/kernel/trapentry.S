@@ -38,8 +38,22 @@ TRAPHANDLER_NOEC(trap_syscall, T_SYSCALL)
 
 /* IRQ 0-15 */
 #define IRQ(n) TRAPHANDLER_NOEC(irq_##n, IRQ_OFFSET + n)
-IRQ(0) IRQ(1) IRQ(2) IRQ(3) IRQ(4) IRQ(5) IRQ(6) IRQ(7)
-IRQ(8) IRQ(9) IRQ(10) IRQ(11) IRQ(12) IRQ(13) IRQ(14) IRQ(15)
+IRQ(0)
+IRQ(1)
+IRQ(2)
+IRQ(3)
+IRQ(4)
+IRQ(5)
+IRQ(6)
+IRQ(7)
+IRQ(8)
+IRQ(9)
+IRQ(10)
+IRQ(11)
+IRQ(12)
+IRQ(13)
+IRQ(14)
+IRQ(15)
 
 alltraps:
 	pushl %ds

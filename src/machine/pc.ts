@@ -275,9 +275,10 @@ export class PcMachine {
     } else {
       writeBiosDataArea(memory, { comPorts: [COM1_PORT, COM2_PORT], lptPorts: [LPT1_PORT], hardDisks: (options.hda ? 1 : 0) + (options.hdb ? 1 : 0) });
       writeMpTable(memory, { cpus: this.cpus, ioApicId: 0, ioApicAddress: IOAPIC_DEFAULT_BASE, lapicAddress: LAPIC_DEFAULT_BASE });
+      this.pit.programBiosDefaults(); // first: the PIC initialisation below resets its edge detectors
       this.pic.initializeLikeBios();
-      this.pit.programBiosDefaults();
-      memory.setA20(true);
+      // A BIOS leaves A20 open; open it through port 0x92 so the port reads back what the bus does.
+      this.systemPorts.port92.write(0, 1, 0x02);
       if (options.kernel) entry = loadMultiboot(memory, options.kernel, { memoryBytes: memory.ramSize, cmdline: options.cmdline });
       else if (options.hda) entry = loadBootSector(memory, options.hda);
       else throw new Error('nothing to boot: give a disk, a Multiboot kernel or a BIOS ROM');

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildImage, PHASE_NAMES, patchPhaseMask, phaseMask, withPhaseSelection } from '../../bench/build.ts';
 import { extractPhases } from '../../bench/report.ts';
 import { qemuUnavailable, runQemu } from '../../bench/runners/qemu.ts';
+import { jos86Unavailable, runJos86 } from '../../bench/runners/jos86.ts';
 import { runV86, v86Unavailable } from '../../bench/runners/v86.ts';
 
 // 1% of the full workload: every phase still runs its code at least once.
@@ -63,6 +64,22 @@ describe('benchmark image', () => {
     expect(checksums(v86.lines)).toHaveLength(PHASE_NAMES.length);
     // v86 counts instructions, so its phases carry a count.
     for (const phase of extractPhases(v86.lines).phases) expect(phase.instructions).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('prints the same checksums on jos86 (no BIOS) as on QEMU', async () => {
+    expect(await jos86Unavailable()).toBeNull();
+    // The phases that take jos86 a second or less at this scale; sieve and
+    // recursion run ~10 M instructions even here, too slow for every test run.
+    const light = withPhaseSelection(image, ['crc32', 'copy', 'syscall', 'paging', 'portio']);
+    const [qemu, jos86] = await Promise.all([
+      runQemu({ image: light, timeoutMs: 60_000 }),
+      runJos86({ image: light, timeoutMs: 60_000 }),
+    ]);
+    expect(jos86.outcome, jos86.message).toBe('done');
+    const checksums = (lines: typeof qemu.lines) => extractPhases(lines).phases.map((p) => `${p.name} ${p.checksum}`);
+    expect(checksums(jos86.lines)).toEqual(checksums(qemu.lines));
+    expect(checksums(jos86.lines)).toHaveLength(5);
+    for (const phase of extractPhases(jos86.lines).phases) expect(phase.instructions).toBeGreaterThan(0);
   }, 90_000);
 
   it('runs only the selected phases', async () => {

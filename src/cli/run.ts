@@ -256,12 +256,25 @@ async function run(args: RunArgs): Promise<number> {
         onBreak: () => machine.com1.receiveBreak(),
       })
     : undefined;
+  // Not a terminal: bytes piped into stdin are typed on the serial port, as with `qemu -serial stdio`.
+  const pipedInput = !process.stdin.isTTY && !cga;
+  const onPipedData = (chunk: Buffer) => {
+    for (const byte of chunk) session.typeSerial(byte);
+  };
+  if (pipedInput) {
+    process.stdin.on('data', onPipedData);
+    process.stdin.on('error', () => {});
+  }
   if (cga) process.stdout.write('\x1b[2J');
   terminal?.start();
   let result: SessionResult;
   try {
     result = await session.run();
   } finally {
+    if (pipedInput) {
+      process.stdin.off('data', onPipedData);
+      process.stdin.destroy();
+    }
     terminal?.stop();
     serial.close();
     debugcon.close();

@@ -1,0 +1,72 @@
+/*
+ * The user library: what every user program links against. Prototypes
+ * grouped by the file in src/userland/lib/ that defines them.
+ */
+#ifndef JOS86_LIB_H
+#define JOS86_LIB_H
+
+#include <types.h>
+#include <stdio.h>
+#include <stdarg.h>
+#include <string.h>
+#include <error.h>
+#include <assert.h>
+#include <env.h>
+#include <memlayout.h>
+#include <syscall.h>
+#include <trap.h>
+
+#define USED(x) (void) (x)
+
+/* Page-table bits the library gives meaning to (PTE_AVAIL). */
+#define PTE_COW 0x800	/* copy-on-write: fork shares the page read-only until a write */
+#define PTE_SHARE 0x400	/* shared with children as it is, writable or not */
+
+/* main() of a user program */
+void umain(int argc, char **argv);
+
+/* libmain.c */
+extern const char *binaryname;
+extern const volatile struct Env *thisenv;
+extern const volatile struct Env envs[NENV];
+extern const volatile struct PageInfo pages[];
+
+/* exit.c */
+void exit(void) __attribute__((noreturn));
+
+/* pgfault.c */
+void set_pgfault_handler(void (*handler)(struct UTrapframe *utf));
+
+/* syscall.c */
+void sys_cputs(const char *string, size_t len);
+int sys_cgetc(void);
+envid_t sys_getenvid(void);
+int sys_env_destroy(envid_t);
+void sys_yield(void);
+int sys_env_set_status(envid_t env, int status);
+int sys_env_set_trapframe(envid_t env, struct Trapframe *tf);
+int sys_env_set_pgfault_upcall(envid_t env, void *upcall);
+int sys_page_alloc(envid_t env, void *pg, int perm);
+int sys_page_map(envid_t src_env, void *src_pg, envid_t dst_env, void *dst_pg, int perm);
+int sys_page_unmap(envid_t env, void *pg);
+int sys_ipc_try_send(envid_t to_env, uint32_t value, void *pg, int perm);
+int sys_ipc_recv(void *rcv_pg);
+unsigned sys_time(void);
+
+/* The child of sys_exofork sees 0 in eax; inline so the child returns through this code. */
+static inline envid_t __attribute__((always_inline)) sys_exofork(void)
+{
+	envid_t ret;
+	asm volatile("int %2" : "=a"(ret) : "a"(SYS_exofork), "i"(T_SYSCALL));
+	return ret;
+}
+
+/* ipc.c */
+void ipc_send(envid_t to_env, uint32_t value, void *pg, int perm);
+int32_t ipc_recv(envid_t *from_env_store, void *pg, int *perm_store);
+envid_t ipc_find_env(enum EnvType type);
+
+/* fork.c */
+envid_t fork(void);
+
+#endif

@@ -153,6 +153,11 @@ function formatSeconds(seconds: number | undefined): string {
   return seconds === undefined ? '-' : seconds.toFixed(3);
 }
 
+/** Three significant digits or so: 1110, 61.5, 0.04. */
+function formatMips(mips: number): string {
+  return mips >= 100 ? mips.toFixed(0) : mips >= 10 ? mips.toFixed(1) : mips.toFixed(2);
+}
+
 function formatRatio(subject: number | undefined, peer: number | undefined): string {
   if (subject === undefined || peer === undefined || peer <= 0) return '-';
   return `${(subject / peer).toFixed(2)}x`;
@@ -195,7 +200,7 @@ export function formatTable(summary: Summary): string {
       const cell = cells.get(peer.name)!;
       const unavailable = peer.unavailable ? 'n/a' : 'fail';
       row.push(cell.seconds === undefined ? unavailable : formatSeconds(cell.seconds) + (cell.checksumMismatch ? '!' : ''));
-      if (hasMips.has(peer.name)) row.push(cell.mips === undefined ? '-' : cell.mips.toFixed(1));
+      if (hasMips.has(peer.name)) row.push(cell.mips === undefined ? '-' : formatMips(cell.mips));
       const total = totals.get(peer.name);
       totals.set(peer.name, total === undefined || cell.seconds === undefined ? undefined : total + cell.seconds);
     }

@@ -107,7 +107,7 @@ describe('summarize and formatTable', () => {
     const table = formatTable(summarize(peers)).split('\n');
     expect(table[0].split(/\s{2,}/)).toEqual(['phase', 'jos86 s', 'MIPS', 'v86-nojit s', 'qemu s', 'jos86/v86-nojit', 'jos86/qemu', 'checksum']);
     expect(table[1].split(/\s+/)).toEqual(['sieve', '4.000', '75.0', '2.000', 'n/a', '2.00x', '-', '0xa']);
-    expect(table[2].split(/\s+/)).toEqual(['portio', '2.000', '5.0', '1.000!', 'n/a', '2.00x', '-', '0xb']);
+    expect(table[2].split(/\s+/)).toEqual(['portio', '2.000', '5.00', '1.000!', 'n/a', '2.00x', '-', '0xb']);
     expect(table[3].split(/\s+/)).toEqual(['total', '6.000', '3.000', '-', '2.00x', '-']);
     // Every row's checksum column starts at the same place.
     const column = table[0].indexOf('checksum');

@@ -82,6 +82,14 @@ export class Cpu {
   readonly segAttributes = new Uint16Array(6);
   /** False after a null selector is loaded in protected mode: any use faults. */
   readonly segUsable = [true, true, true, true, true, true];
+  /**
+   * Fast-path flags, recomputed whenever a segment cache changes: 1 when
+   * every offset of the segment may be read (or written) with no check at
+   * all, i.e. a usable 4 GiB segment of the right type. linearFor skips its
+   * checks for these.
+   */
+  readonly segFlatRead = new Uint8Array(6);
+  readonly segFlatWrite = new Uint8Array(6);
 
   cr0 = CR0_ET;
   cr2 = 0;
@@ -119,6 +127,8 @@ export class Cpu {
   /** EIP and ESP at the start of the current instruction: a fault rolls back to them. */
   startEip = 0;
   startEsp = 0;
+  /** CS.D of the current instruction (set by execute): 32-bit code. */
+  codeBig = true;
   /** Operand size 32 (true) or 16. */
   o32 = true;
   /** Address size 32 (true) or 16. */
@@ -223,6 +233,7 @@ export class Cpu {
       this.segLimit[s] = 0xffffffff;
       this.segAttributes[s] = ATTR_P | ATTR_S | ATTR_RW | ATTR_ACCESSED | ATTR_DB | ATTR_G | (code ? ATTR_CODE : 0);
       this.segUsable[s] = true;
+      this.segmentChanged(s);
     }
     this.eip = eip >>> 0;
     this.flags.set(FLAG_FIXED);
@@ -270,6 +281,16 @@ export class Cpu {
       }
     }
     this.segUsable[seg] = true;
+    this.segmentChanged(seg);
+  }
+
+  /** Recompute the fast-path flags of one segment after its cache changed. */
+  segmentChanged(seg: number): void {
+    const attributes = this.segAttributes[seg];
+    const flat = this.segUsable[seg] && this.segLimit[seg] === 0xffffffff && (attributes & (ATTR_CODE | ATTR_DC)) !== ATTR_DC;
+    const checked = (this.cr0 & CR0_PE) !== 0;
+    this.segFlatRead[seg] = flat && (!checked || !(attributes & ATTR_CODE) || (attributes & ATTR_RW) !== 0) ? 1 : 0;
+    this.segFlatWrite[seg] = flat && (!checked || (!(attributes & ATTR_CODE) && (attributes & ATTR_RW) !== 0)) ? 1 : 0;
   }
 
   setCpl(cpl: number): void {
@@ -285,7 +306,10 @@ export class Cpu {
     const wasProtected = this.protectedMode;
     this.cr0 = value | 0;
     this.mmu.setControl(this.cr0, this.cr4);
-    if (wasProtected !== this.protectedMode) this.checkInterrupts = true;
+    if (wasProtected !== this.protectedMode) {
+      this.checkInterrupts = true;
+      for (let seg = 0; seg < 6; seg++) this.segmentChanged(seg);
+    }
   }
 
   setCr3(value: number): void {
@@ -484,6 +508,7 @@ export class Cpu {
 
   /** Linear address of seg:offset for an access of `size` bytes, with limit and type checks. */
   linearFor(seg: number, offset: number, size: number, write: boolean): number {
+    if ((write ? this.segFlatWrite : this.segFlatRead)[seg]) return (this.segBase[seg] + offset) >>> 0;
     if (!this.segUsable[seg]) throw new CpuFault(seg === SS ? Vector.SS : Vector.GP, 0);
     const limit = this.segLimit[seg];
     const attributes = this.segAttributes[seg];
@@ -609,7 +634,7 @@ export class Cpu {
       if (eip >>> 0 > this.segLimit[CS]) throw new CpuFault(Vector.GP, 0);
       linear = (this.segBase[CS] + eip) >>> 0;
     }
-    this.eip = this.o32Code ? (eip + 1) >>> 0 : (eip + 1) & 0xffff;
+    this.eip = this.codeBig ? (eip + 1) >>> 0 : (eip + 1) & 0xffff;
     const entry = this.tlbRead[linear >>> 12];
     if (entry >= 0) return this.ram[entry | (linear & 0xfff)];
     return this.mmu.read8(linear, this.userMode);

@@ -176,6 +176,7 @@ function jumpRelative(cpu: Cpu, displacement: number): void {
 
 export function execute(cpu: Cpu): void {
   const codeBig = (cpu.segAttributes[CS] & ATTR_DB) !== 0;
+  cpu.codeBig = codeBig;
   cpu.o32 = codeBig;
   cpu.a32 = codeBig;
   cpu.segOverride = -1;
@@ -768,6 +769,9 @@ function stringOp(cpu: Cpu, kind: StringKind, size: number): void {
   // Only CMPS and SCAS look at ZF: F2 and F3 both mean "repeat" for the rest.
   const stopWhenZf = cpu.repPrefix === 0xf2;
   if (kind === 'ins' || kind === 'outs') cpu.checkIoPermission(w[EDX * 2], size);
+  if (repeat && a32 && (kind === 'movs' || kind === 'stos') && !(cpu.flags.bits & FLAG_DF)) {
+    if (repeatFast(cpu, kind === 'movs', size, sourceSeg)) return;
+  }
   let iterations = 0;
   for (;;) {
     if (repeat) {
@@ -830,6 +834,92 @@ function stringOp(cpu: Cpu, kind: StringKind, size: number): void {
       return;
     }
     if (kind === 'ins' || kind === 'outs') cpu.checkInterrupts = true;
+  }
+}
+
+/** Elements one REP MOVS/STOS may move through the fast path before letting interrupts in. */
+const REP_FAST_CHUNK = 65536;
+
+/**
+ * REP MOVS and REP STOS, forward, 32-bit addressing, flat segments: whole
+ * runs of elements inside one source page and one destination page are
+ * copied straight between RAM addresses found in the TLB. Returns false to
+ * hand the rest to the element-by-element loop (an element that straddles
+ * a page, MMIO or ROM, segments with limits). ESI, EDI and ECX advance after
+ * each run, so a page fault leaves them where the real processor would.
+ */
+function repeatFast(cpu: Cpu, move: boolean, size: number, sourceSeg: number): boolean {
+  if (!cpu.segFlatWrite[ES] || (move && !cpu.segFlatRead[sourceSeg])) return false;
+  const r = cpu.reg32;
+  const ram = cpu.ram;
+  const user = cpu.userMode;
+  let budget = REP_FAST_CHUNK;
+  const value = r[EAX];
+  for (;;) {
+    const count = r[ECX] >>> 0;
+    if (count === 0) return true;
+    if (budget <= 0) {
+      cpu.eip = cpu.startEip;
+      cpu.checkInterrupts = true;
+      return true;
+    }
+    const dstLinear = (cpu.segBase[ES] + r[EDI]) >>> 0;
+    let dstEntry = cpu.tlbWrite[dstLinear >>> 12];
+    if (dstEntry < 0) {
+      cpu.mmu.translate(dstLinear, true, user);
+      dstEntry = cpu.tlbWrite[dstLinear >>> 12];
+      if (dstEntry < 0) return false;
+    }
+    let n = Math.min(count, budget, Math.floor((0x1000 - (dstLinear & 0xfff)) / size));
+    let srcAddress = 0;
+    if (move) {
+      const srcLinear = (cpu.segBase[sourceSeg] + r[ESI]) >>> 0;
+      let srcEntry = cpu.tlbRead[srcLinear >>> 12];
+      if (srcEntry < 0) {
+        cpu.mmu.translate(srcLinear, false, user);
+        srcEntry = cpu.tlbRead[srcLinear >>> 12];
+        if (srcEntry < 0) return false;
+      }
+      n = Math.min(n, Math.floor((0x1000 - (srcLinear & 0xfff)) / size));
+      srcAddress = srcEntry | (srcLinear & 0xfff);
+    }
+    if (n === 0) return false;
+    const bytes = n * size;
+    const dstAddress = dstEntry | (dstLinear & 0xfff);
+    if (move) {
+      if (dstAddress > srcAddress && dstAddress < srcAddress + bytes) {
+        // Overlap with the destination ahead: each element is read whole, then written, in order (unlike memmove).
+        for (let i = 0; i < bytes; i += size) {
+          const b0 = ram[srcAddress + i];
+          const b1 = ram[srcAddress + i + 1];
+          const b2 = ram[srcAddress + i + 2];
+          const b3 = ram[srcAddress + i + 3];
+          ram[dstAddress + i] = b0;
+          if (size > 1) ram[dstAddress + i + 1] = b1;
+          if (size > 2) {
+            ram[dstAddress + i + 2] = b2;
+            ram[dstAddress + i + 3] = b3;
+          }
+        }
+      } else {
+        ram.copyWithin(dstAddress, srcAddress, srcAddress + bytes);
+      }
+      r[ESI] = r[ESI] + bytes;
+    } else if (size === 1) {
+      ram.fill(value & 0xff, dstAddress, dstAddress + bytes);
+    } else {
+      for (let i = 0; i < bytes; i += size) {
+        ram[dstAddress + i] = value;
+        ram[dstAddress + i + 1] = value >> 8;
+        if (size === 4) {
+          ram[dstAddress + i + 2] = value >> 16;
+          ram[dstAddress + i + 3] = value >> 24;
+        }
+      }
+    }
+    r[EDI] = r[EDI] + bytes;
+    r[ECX] = count - n;
+    budget -= n;
   }
 }
 

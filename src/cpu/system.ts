@@ -74,6 +74,7 @@ function loadCache(cpu: Cpu, seg: number, selector: number, d: Descriptor): void
   cpu.segLimit[seg] = descriptorLimit(d);
   cpu.segAttributes[seg] = descriptorAttributes(d);
   cpu.segUsable[seg] = true;
+  cpu.segmentChanged(seg);
 }
 
 /** MOV/POP to a data or stack segment register (not CS). */
@@ -89,6 +90,7 @@ export function loadSegment(cpu: Cpu, seg: number, selector: number): void {
     if (seg === SS) throw new CpuFault(Vector.GP, 0);
     cpu.segSelector[seg] = selector;
     cpu.segUsable[seg] = false;
+    cpu.segmentChanged(seg);
     return;
   }
   const d = readDescriptor(cpu, selector);
@@ -437,6 +439,7 @@ function nullInaccessibleSegments(cpu: Cpu): void {
     if (!conformingCode && dpl(attributes) < cpu.cpl) {
       cpu.segSelector[seg] = 0;
       cpu.segUsable[seg] = false;
+      cpu.segmentChanged(seg);
     }
   }
 }

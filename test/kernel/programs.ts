@@ -31,6 +31,16 @@ export const PROGRAMS: ProgramCase[] = [
   { name: 'breakpoint', mustAppear: ['trap 0x00000003 Breakpoint', DESTROYED] },
   { name: 'softint', mustAppear: ['trap 0x0000000d General Protection', 'err  0x00000072', DESTROYED], mustNotAppear: ['Page Fault'] },
   { name: 'badsegment', mustAppear: ['trap 0x0000000d General Protection', 'err  0x00000028', DESTROYED] },
+  { name: 'buggyhello', mustAppear: ['[00001000] user_mem_check assertion failure for va 00000001', DESTROYED] },
+  { name: 'evilhello', mustAppear: ['[00001000] user_mem_check assertion failure for va f010000c', DESTROYED] },
+  {
+    name: 'badsyscall',
+    mustAppear: [
+      'page_alloc at UTOP: invalid parameter', 'page_alloc misaligned: invalid parameter', 'page_alloc without PTE_U: invalid parameter',
+      'page_map from nothing: invalid parameter', 'env_destroy of a stranger: bad environment', 'env_set_status to 99: invalid parameter',
+      'syscall 1000: invalid parameter', 'still alive', '[00001000] exiting gracefully',
+    ],
+  },
   { name: 'dumbfork', mustAppear: ['0: I am the parent!', '0: I am the child!', '9: I am the parent!', '[00001000] exiting gracefully', '19: I am the child!', '[00001001] exiting gracefully'], mustNotAppear: ['10: I am the parent!'] },
   { name: 'forktree', mustAppear: ["1000: I am ''", "I am '0'", "I am '00'", "I am '000'", "I am '1'", "I am '111'"] },
   { name: 'pingpong', mustAppear: ['send 0 from 1000 to 1001', '1001 got 0 from 1000', '1000 got 1 from 1001', '1001 got 10 from 1000'] },

@@ -377,6 +377,24 @@ function syntheticDescriptor(cpu: Cpu, seg: number): Descriptor {
   return { low, high, address: 0 };
 }
 
+/**
+ * The code segment a far RET or IRET returns to: not null, RPL not below
+ * CPL, a present code segment whose DPL suits the RPL (SDM Vol. 2A, RET and
+ * IRET), and EIP within its limit.
+ */
+function returnCodeSegment(cpu: Cpu, selector: number, eip: number): Descriptor {
+  const rpl = selector & 3;
+  if ((selector & ~3) === 0) throw new CpuFault(Vector.GP, 0);
+  if (rpl < cpu.cpl) throw new CpuFault(Vector.GP, selector & ~3);
+  const d = readDescriptor(cpu, selector);
+  const attributes = descriptorAttributes(d);
+  if (!(attributes & ATTR_S) || !(attributes & ATTR_CODE)) throw new CpuFault(Vector.GP, selector & ~3);
+  if (attributes & ATTR_DC ? dpl(attributes) > rpl : dpl(attributes) !== rpl) throw new CpuFault(Vector.GP, selector & ~3);
+  if (!(attributes & ATTR_P)) throw new CpuFault(Vector.NP, selector & ~3);
+  checkOffsetInLimit(d, eip);
+  return d;
+}
+
 /** Far RET, RETF imm: return to the same or an outer privilege level. */
 export function farReturn(cpu: Cpu, immediate: number): void {
   const o32 = cpu.o32;
@@ -392,14 +410,7 @@ export function farReturn(cpu: Cpu, immediate: number): void {
   const eip = cpu.peekStack(0, size) >>> 0;
   const selector = cpu.peekStack(size, size) & 0xffff;
   const rpl = selector & 3;
-  if ((selector & ~3) === 0) throw new CpuFault(Vector.GP, 0);
-  if (rpl < cpu.cpl) throw new CpuFault(Vector.GP, selector & ~3);
-  const d = readDescriptor(cpu, selector);
-  const attributes = descriptorAttributes(d);
-  if (!(attributes & ATTR_S) || !(attributes & ATTR_CODE)) throw new CpuFault(Vector.GP, selector & ~3);
-  if (attributes & ATTR_DC ? dpl(attributes) > rpl : dpl(attributes) !== rpl) throw new CpuFault(Vector.GP, selector & ~3);
-  if (!(attributes & ATTR_P)) throw new CpuFault(Vector.NP, selector & ~3);
-  checkOffsetInLimit(d, eip);
+  const d = returnCodeSegment(cpu, selector, eip);
   if (rpl === cpu.cpl) {
     loadCache(cpu, CS, selector, d);
     cpu.eip = eip;
@@ -466,14 +477,7 @@ export function interruptReturn(cpu: Cpu): void {
   const selector = cpu.peekStack(size, size) & 0xffff;
   const newFlags = cpu.peekStack(2 * size, size) >>> 0;
   const rpl = selector & 3;
-  if ((selector & ~3) === 0) throw new CpuFault(Vector.GP, 0);
-  if (rpl < cpu.cpl) throw new CpuFault(Vector.GP, selector & ~3);
-  const d = readDescriptor(cpu, selector);
-  const attributes = descriptorAttributes(d);
-  if (!(attributes & ATTR_S) || !(attributes & ATTR_CODE)) throw new CpuFault(Vector.GP, selector & ~3);
-  if (attributes & ATTR_DC ? dpl(attributes) > rpl : dpl(attributes) !== rpl) throw new CpuFault(Vector.GP, selector & ~3);
-  if (!(attributes & ATTR_P)) throw new CpuFault(Vector.NP, selector & ~3);
-  checkOffsetInLimit(d, eip);
+  const d = returnCodeSegment(cpu, selector, eip);
 
   // Which flags this IRET may change, judged at the CPL before the return.
   const iopl = (cpu.flags.bits >> 12) & 3;

@@ -41,6 +41,13 @@ describe('the JOS kernel on jos86', () => {
     expect(run.transcript).toContain('i386_init+');
   });
 
+  it('takes monitor commands from the keyboard (8042, scan-code set 1) as well as serial', () => {
+    const run = runTranscript({ machine: { hda: bootDisk() }, script: 'expect K> \nkey kerninfo\\n\nexpect K> \nsend poweroff\\n' });
+    expect(run.transcript).toContain('K> kerninfo\nSpecial kernel symbols:');
+    expect(run.machine.screen().lines.some((line) => line.startsWith('Special kernel symbols:'))).toBe(true);
+    expect(run.exitStatus).toBe(1);
+  });
+
   it('refuses an unknown program and keeps the monitor', () => {
     const run = runTranscript({ machine: { hda: bootDisk() }, script: 'expect K> \nsend run nosuch\\n\nexpect K> \nsend poweroff\\n' });
     expect(run.transcript).toContain("run: no program named 'nosuch'");

@@ -195,6 +195,8 @@ export class Flags {
 
   /** Evaluate condition code `cc` (the low nibble of Jcc/SETcc/CMOVcc). */
   condition(cc: number): boolean {
+    const op = this.op;
+    if (op === OP_SUB || op === OP_LOGIC) return this.conditionAfterCompare(cc);
     let result: boolean;
     switch (cc >> 1) {
       case 0: result = this.of(); break;
@@ -207,6 +209,46 @@ export class Flags {
       default: result = this.zf() || this.sf() !== this.of(); break;
     }
     return cc & 1 ? !result : result;
+  }
+
+  /**
+   * Conditions straight from the operands of a compare (SUB/CMP) or a
+   * logic op (AND/OR/XOR/TEST, where CF = OF = 0): the fast path behind
+   * almost every Jcc a compiler emits.
+   */
+  private conditionAfterCompare(cc: number): boolean {
+    const size = this.size;
+    const mask = SIZE_MASK[size];
+    const shift = 32 - size * 8;
+    const result = this.result & mask;
+    let taken: boolean;
+    if (this.op === OP_LOGIC) {
+      const sf = ((result << shift) | 0) < 0;
+      switch (cc >> 1) {
+        case 0: taken = false; break; // OF
+        case 1: taken = false; break; // CF
+        case 2: taken = result === 0; break;
+        case 3: taken = result === 0; break; // CF or ZF
+        case 4: taken = sf; break;
+        case 5: taken = PARITY[result & 0xff] !== 0; break;
+        case 6: taken = sf; break; // SF != OF
+        default: taken = result === 0 || sf; break;
+      }
+    } else {
+      const a = (this.a & mask) >>> 0;
+      const b = (this.b & mask) >>> 0;
+      switch (cc >> 1) {
+        case 0: taken = this.of(); break;
+        case 1: taken = a < b; break; // B
+        case 2: taken = a === b; break; // E
+        case 3: taken = a <= b; break; // BE
+        case 4: taken = ((result << shift) | 0) < 0; break; // S
+        case 5: taken = PARITY[result & 0xff] !== 0; break;
+        case 6: taken = (a << shift) >> shift < (b << shift) >> shift; break; // L: signed compare
+        default: taken = (a << shift) >> shift <= (b << shift) >> shift; break; // LE
+      }
+    }
+    return cc & 1 ? !taken : taken;
   }
 }
 

@@ -335,37 +335,65 @@ export class Cpu {
     const start = this.instructionCount;
     const end = start + maxInstructions;
     this.checkInterrupts = true;
-    while (this.instructionCount < end && !this.shutdown) {
-      if (this.stopRequested) {
-        this.stopRequested = false;
-        break;
+    while (this.instructionCount < end) {
+      // Everything rare (interrupts, HLT, stop requests, tracing) is decided out of line,
+      // so the optimised loop below stays small and never meets a path it has no feedback for.
+      if (this.checkInterrupts && this.serviceBoundary()) break;
+      if (this.traceHook) {
+        this.runTraced(end);
+        continue;
       }
-      if (this.checkInterrupts) {
-        this.pollInterrupts();
-        if (this.shutdown) break;
-      }
-      if (this.halted) break;
       try {
-        if (this.traceHook) {
-          while (this.instructionCount < end) {
-            this.traceHook(this);
-            this.step();
-            this.instructionCount++;
-            if (this.checkInterrupts || this.halted) break;
-          }
-        } else {
-          while (this.instructionCount < end) {
-            this.step();
-            this.instructionCount++;
-            if (this.checkInterrupts || this.halted) break;
-          }
+        while (this.instructionCount < end) {
+          this.step();
+          this.instructionCount++;
+          if (this.checkInterrupts) break;
         }
       } catch (error) {
-        this.instructionCount++;
-        this.handleFault(error);
+        this.faultAtBoundary(error);
       }
     }
     return this.instructionCount - start;
+  }
+
+  /**
+   * Between instructions, when something may have changed: stop requests,
+   * shutdown, pending NMI or INTR, HLT. Returns true when run() must return.
+   * Leaves checkInterrupts set while the CPU cannot go on, so the caller
+   * comes back here.
+   */
+  private serviceBoundary(): boolean {
+    if (this.stopRequested) {
+      this.stopRequested = false;
+      this.checkInterrupts = true;
+      return true;
+    }
+    if (this.shutdown) return true;
+    this.pollInterrupts();
+    if (this.shutdown || this.halted) {
+      this.checkInterrupts = true;
+      return true;
+    }
+    return false;
+  }
+
+  private runTraced(end: number): void {
+    try {
+      while (this.instructionCount < end) {
+        this.traceHook?.(this);
+        this.step();
+        this.instructionCount++;
+        if (this.checkInterrupts) break;
+      }
+    } catch (error) {
+      this.faultAtBoundary(error);
+    }
+  }
+
+  private faultAtBoundary(error: unknown): void {
+    this.instructionCount++;
+    this.handleFault(error);
+    this.checkInterrupts = true;
   }
 
   /** Execute one instruction (no interrupt polling). */

@@ -567,6 +567,7 @@ function executeOpcode(cpu: Cpu, opcode: number): void {
     case 0xf4: // HLT
       requireCpl0(cpu);
       cpu.halted = true;
+      cpu.checkInterrupts = true; // run() notices HLT at the next boundary
       return;
     case 0xf5: cpu.flags.setArith(cpu.flags.get() ^ FLAG_CF); return;
     case 0xf6: group3(cpu, 1); return;

@@ -71,6 +71,11 @@ export class Cpu {
   readonly reg32 = new Int32Array(8);
   readonly reg16 = new Uint16Array(this.reg32.buffer);
   readonly reg8 = new Uint8Array(this.reg32.buffer);
+  /**
+   * EIP, kept as a signed 32-bit integer (read it with `>>> 0`): kernel
+   * addresses above 2^31 would otherwise be stored as heap numbers, an
+   * allocation per instruction.
+   */
   eip = 0;
   readonly flags = new Flags();
 
@@ -235,7 +240,7 @@ export class Cpu {
       this.segUsable[s] = true;
       this.segmentChanged(s);
     }
-    this.eip = eip >>> 0;
+    this.eip = eip | 0;
     this.flags.set(FLAG_FIXED);
     this.setCpl(0);
     this.halted = false;
@@ -662,7 +667,7 @@ export class Cpu {
       if (eip >>> 0 > this.segLimit[CS]) throw new CpuFault(Vector.GP, 0);
       linear = (this.segBase[CS] + eip) >>> 0;
     }
-    this.eip = this.codeBig ? (eip + 1) >>> 0 : (eip + 1) & 0xffff;
+    this.eip = this.codeBig ? (eip + 1) | 0 : (eip + 1) & 0xffff;
     const entry = this.tlbRead[linear >>> 12];
     if (entry >= 0) return this.ram[entry | (linear & 0xfff)];
     return this.mmu.read8(linear, this.userMode);
@@ -680,7 +685,7 @@ export class Cpu {
     if (offset <= 0xffc && this.segLimit[CS] === 0xffffffff) {
       const entry = this.tlbRead[linear >>> 12];
       if (entry >= 0) {
-        this.eip = (eip + 4) >>> 0;
+        this.eip = (eip + 4) | 0;
         const address = entry | offset;
         const ram = this.ram;
         return ram[address] | (ram[address + 1] << 8) | (ram[address + 2] << 16) | (ram[address + 3] << 24);

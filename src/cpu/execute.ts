@@ -70,7 +70,7 @@ export function decodeModrm(cpu: Cpu): void {
     }
     if (mod === 1) offset += (cpu.fetch8() << 24) >> 24;
     else if (mod === 2) offset += cpu.fetch32();
-    offset >>>= 0;
+    offset |= 0; // signed 32-bit, like eip: consumers apply >>> 0
   } else {
     const w = cpu.reg16;
     switch (rm) {
@@ -165,7 +165,7 @@ function requireMemory(cpu: Cpu): void {
 function jumpNear(cpu: Cpu, target: number): void {
   target = cpu.o32 ? target >>> 0 : target & 0xffff;
   if (target > cpu.segLimit[CS]) gp0();
-  cpu.eip = target;
+  cpu.eip = target | 0;
 }
 
 function jumpRelative(cpu: Cpu, displacement: number): void {
@@ -548,7 +548,7 @@ function executeOpcode(cpu: Cpu, opcode: number): void {
       const target = cpu.o32 ? (cpu.eip + displacement) >>> 0 : (cpu.eip + displacement) & 0xffff;
       if (target > cpu.segLimit[CS]) gp0();
       cpu.push(cpu.eip);
-      cpu.eip = target;
+      cpu.eip = target | 0;
       return;
     }
     case 0xe9: {
@@ -679,7 +679,7 @@ function group5(cpu: Cpu, size: number): void {
       const target = readRm(cpu, size);
       if (target > cpu.segLimit[CS]) gp0();
       cpu.push(cpu.eip);
-      cpu.eip = target;
+      cpu.eip = target | 0;
       return;
     }
     case 3: { // CALL m16:16/32

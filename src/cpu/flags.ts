@@ -77,9 +77,11 @@ export class Flags {
     }
     this.op = op;
     this.size = size;
-    this.a = a;
-    this.b = b;
-    this.result = result;
+    // Stored as signed 32-bit integers (every reader masks first), so that
+    // operands above 2^31 do not become heap numbers.
+    this.a = a | 0;
+    this.b = b | 0;
+    this.result = result | 0;
   }
 
   /** Set all six arithmetic flags eagerly (shifts, multiplies, BCD...). */

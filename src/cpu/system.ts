@@ -137,7 +137,7 @@ export function farJump(cpu: Cpu, selector: number, offset: number): void {
   selector &= 0xffff;
   if (!cpu.protectedMode || cpu.flags.bits & FLAG_VM) {
     cpu.loadRealSegment(CS, selector);
-    cpu.eip = offset;
+    cpu.eip = offset | 0;
     return;
   }
   if ((selector & ~3) === 0) throw new CpuFault(Vector.GP, 0);
@@ -148,7 +148,7 @@ export function farJump(cpu: Cpu, selector: number, offset: number): void {
     checkOffsetInLimit(d, offset);
     setAccessed(cpu, d);
     loadCache(cpu, CS, (selector & ~3) | cpu.cpl, d);
-    cpu.eip = offset >>> 0;
+    cpu.eip = offset | 0;
     return;
   }
   const type = attributes & 0xf;
@@ -168,7 +168,7 @@ export function farJump(cpu: Cpu, selector: number, offset: number): void {
     const eip = type === 4 ? gate.offset & 0xffff : gate.offset;
     checkOffsetInLimit(target, eip);
     loadCache(cpu, CS, (gate.selector & ~3) | cpu.cpl, target);
-    cpu.eip = eip;
+    cpu.eip = eip | 0;
     return;
   }
   throw new CpuFault(Vector.GP, selector & ~3); // task gates and TSS targets are not modelled
@@ -186,7 +186,7 @@ export function farCall(cpu: Cpu, selector: number, offset: number, returnEip: n
     cpu.push(cpu.segSelector[CS]);
     cpu.push(returnEip);
     cpu.loadRealSegment(CS, selector);
-    cpu.eip = o32 ? offset >>> 0 : offset & 0xffff;
+    cpu.eip = o32 ? offset | 0 : offset & 0xffff;
     return;
   }
   if ((selector & ~3) === 0) throw new CpuFault(Vector.GP, 0);
@@ -200,7 +200,7 @@ export function farCall(cpu: Cpu, selector: number, offset: number, returnEip: n
     cpu.push(returnEip);
     setAccessed(cpu, d);
     loadCache(cpu, CS, (selector & ~3) | cpu.cpl, d);
-    cpu.eip = offset >>> 0;
+    cpu.eip = offset | 0;
     return;
   }
   const type = attributes & 0xf;
@@ -232,7 +232,7 @@ export function farCall(cpu: Cpu, selector: number, offset: number, returnEip: n
     cpu.reg32[ESP] = newEsp;
     cpu.setCpl(targetDpl);
     loadCache(cpu, CS, (gate.selector & ~3) | targetDpl, target);
-    cpu.eip = eip;
+    cpu.eip = eip | 0;
     return;
   }
   const saved = cpu.o32;
@@ -241,7 +241,7 @@ export function farCall(cpu: Cpu, selector: number, offset: number, returnEip: n
   cpu.push(returnEip);
   cpu.o32 = saved;
   loadCache(cpu, CS, (gate.selector & ~3) | cpu.cpl, target);
-  cpu.eip = eip;
+  cpu.eip = eip | 0;
 }
 
 /** Read SS:ESP for privilege level `level` from the current TSS. */
@@ -355,7 +355,7 @@ export function deliverInterrupt(cpu: Cpu, vector: number, errorCode: number, ex
     cpu.reg32[ESP] = newEsp;
   }
   loadCache(cpu, CS, (selector & ~3) | cpu.cpl, target);
-  cpu.eip = eip;
+  cpu.eip = eip | 0;
   let clear = FLAG_TF | FLAG_NT | FLAG_RF | FLAG_VM;
   if (!trapGate) clear |= FLAG_IF;
   cpu.flags.set(oldFlags & ~clear);
@@ -403,7 +403,7 @@ export function farReturn(cpu: Cpu, immediate: number): void {
     const eip = cpu.pop();
     const cs = cpu.pop() & 0xffff;
     cpu.loadRealSegment(CS, cs);
-    cpu.eip = eip;
+    cpu.eip = eip | 0;
     cpu.sp = cpu.sp + immediate;
     return;
   }
@@ -413,7 +413,7 @@ export function farReturn(cpu: Cpu, immediate: number): void {
   const d = returnCodeSegment(cpu, selector, eip);
   if (rpl === cpu.cpl) {
     loadCache(cpu, CS, selector, d);
-    cpu.eip = eip;
+    cpu.eip = eip | 0;
     cpu.sp = cpu.sp + 2 * size + immediate;
     return;
   }
@@ -426,7 +426,7 @@ export function farReturn(cpu: Cpu, immediate: number): void {
   loadCache(cpu, SS, newSs, ssDescriptor);
   cpu.reg32[ESP] = (o32 ? newEsp : newEsp & 0xffff) + immediate;
   nullInaccessibleSegments(cpu);
-  cpu.eip = eip;
+  cpu.eip = eip | 0;
 }
 
 function checkOuterStack(cpu: Cpu, ss: number, rpl: number): Descriptor {
@@ -465,7 +465,7 @@ export function interruptReturn(cpu: Cpu): void {
     const flags = cpu.peekStack(2 * size, size);
     cpu.sp = cpu.sp + 3 * size;
     cpu.loadRealSegment(CS, cs);
-    cpu.eip = o32 ? eip : eip & 0xffff;
+    cpu.eip = o32 ? eip | 0 : eip & 0xffff;
     const mask = o32 ? 0x00257fd5 : 0x7fd5;
     cpu.flags.setMasked(flags, mask);
     cpu.endNmiBlocking();
@@ -498,7 +498,7 @@ export function interruptReturn(cpu: Cpu): void {
     cpu.reg32[ESP] = o32 ? newEsp : newEsp & 0xffff;
     nullInaccessibleSegments(cpu);
   }
-  cpu.eip = o32 ? eip : eip & 0xffff;
+  cpu.eip = o32 ? eip | 0 : eip & 0xffff;
   cpu.flags.setMasked(newFlags, mask | (FLAG_AC & mask));
   cpu.endNmiBlocking();
   cpu.checkInterrupts = true;

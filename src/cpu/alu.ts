@@ -352,40 +352,22 @@ export function idiv(cpu: Cpu, divisor: number, size: number): void {
 
 // ---- BCD (SDM Vol. 2A: DAA, DAS, AAA, AAS, AAM, AAD) ----------------------
 
-export function daa(cpu: Cpu): void {
+/** DAA and DAS: adjust AL after adding or subtracting packed BCD. */
+export function decimalAdjust(cpu: Cpu, subtract: boolean): void {
   const flags = cpu.flags;
   const oldAl = cpu.reg8[0];
   const oldCf = flags.cf();
+  const step = subtract ? -1 : 1;
   let al = oldAl;
   let cf = false;
   let af = false;
   if ((al & 0x0f) > 9 || flags.af()) {
-    al = (al + 6) & 0xff;
-    cf = oldCf || oldAl + 6 > 0xff;
+    al = (al + step * 6) & 0xff;
+    cf = oldCf || (subtract ? oldAl < 6 : oldAl + 6 > 0xff);
     af = true;
   }
   if (oldAl > 0x99 || oldCf) {
-    al = (al + 0x60) & 0xff;
-    cf = true;
-  }
-  cpu.reg8[0] = al;
-  flags.setArith((cf ? FLAG_CF : 0) | (af ? FLAG_AF : 0) | szp(al, 1));
-}
-
-export function das(cpu: Cpu): void {
-  const flags = cpu.flags;
-  const oldAl = cpu.reg8[0];
-  const oldCf = flags.cf();
-  let al = oldAl;
-  let cf = false;
-  let af = false;
-  if ((al & 0x0f) > 9 || flags.af()) {
-    al = (al - 6) & 0xff;
-    cf = oldCf || oldAl < 6;
-    af = true;
-  }
-  if (oldAl > 0x99 || oldCf) {
-    al = (al - 0x60) & 0xff;
+    al = (al + step * 0x60) & 0xff;
     cf = true;
   }
   cpu.reg8[0] = al;

@@ -7,7 +7,7 @@
 // changes a register other than EIP/ESP; run() restores EIP and ESP.
 
 import {
-  aaa, aad, aam, alu, daa, das, dec, div, doubleShift, idiv, imulTruncated, imulWide, inc, mul, neg, shift, signExtend,
+  aaa, aad, aam, alu, decimalAdjust, dec, div, doubleShift, idiv, imulTruncated, imulWide, inc, mul, neg, shift, signExtend,
 } from './alu.ts';
 import {
   ATTR_DB, CR0_EM, CR0_MP, CR0_PE, CR0_TS, CS, CpuFault, DS, EAX, EBP, EBX, ECX, EDI, EDX, ES, ESI, ESP, FS, GS, SS, Vector, type Cpu,
@@ -256,8 +256,8 @@ function executeOpcode(cpu: Cpu, opcode: number): void {
     case 0x17: popSegment(cpu, SS); return;
     case 0x1f: popSegment(cpu, DS); return;
     case 0x0f: executeTwoByte(cpu, cpu.fetch8()); return;
-    case 0x27: daa(cpu); return;
-    case 0x2f: das(cpu); return;
+    case 0x27: decimalAdjust(cpu, false); return;
+    case 0x2f: decimalAdjust(cpu, true); return;
     case 0x37: aaa(cpu, false); return;
     case 0x3f: aaa(cpu, true); return;
 

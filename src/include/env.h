@@ -27,6 +27,7 @@ enum {
 
 enum EnvType {
 	ENV_TYPE_USER = 0,
+	ENV_TYPE_FS = 1,	/* the file server: the only environment with I/O privilege */
 };
 
 #define ENV_NAME_LEN 32

@@ -17,6 +17,18 @@ static const char *const error_string[MAXERROR] = {
 	[E_FAULT] = "segmentation fault",
 	[E_IPC_NOT_RECV] = "env is not recving",
 	[E_EOF] = "unexpected end of file",
+	[E_NO_DISK] = "no free space on disk",
+	[E_MAX_OPEN] = "too many files are open",
+	[E_NOT_FOUND] = "file or block not found",
+	[E_BAD_PATH] = "invalid path",
+	[E_FILE_EXISTS] = "file already exists",
+	[E_NOT_EXEC] = "file is not a valid executable",
+	[E_NOT_SUPP] = "operation not supported",
+	[E_NOT_DIR] = "not a directory",
+	[E_IS_DIR] = "is a directory",
+	[E_NOT_EMPTY] = "directory not empty",
+	[E_NAME_TOO_LONG] = "name too long",
+	[E_BAD_FS] = "bad file system",
 };
 
 static void printnum(void (*putch)(int, void *), void *putdat, unsigned long long num, unsigned base, int width, int padc)

@@ -85,3 +85,8 @@ unsigned sys_time(void)
 {
 	return syscall(SYS_time, 0, 0, 0, 0, 0, 0);
 }
+
+int sys_env_set_name(envid_t envid, const char *name)
+{
+	return syscall(SYS_env_set_name, 1, envid, (uint32_t) name, 0, 0, 0);
+}

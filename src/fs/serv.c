@@ -284,6 +284,6 @@ void umain(int argc, char **argv)
 		cprintf("fs: no file system; the file server stops\n");
 		return;
 	}
-	cprintf("FS: %d blocks, %d free\n", super->s_nblocks, fs_nfree());
+	cprintf("FS: %d blocks of %d bytes\n", super->s_nblocks, BLKSIZE);
 	serve();
 }

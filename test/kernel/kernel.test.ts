@@ -5,6 +5,7 @@
 // `hello` also has a golden transcript. The monitor takes over once the
 // shell exits.
 import { describe, expect, it } from 'vitest';
+import { FsImage } from '../../src/host/fsimage.ts';
 import { expectGolden, runTranscript } from '../golden-runner.ts';
 import { checkTranscript, PROGRAMS } from './programs.ts';
 import { disks, MONITOR, PROMPT, runShell } from './shell.ts';
@@ -30,7 +31,7 @@ describe('the JOS kernel on jos86', () => {
       expect(run.transcript).toContain(`${check}() succeeded!`);
     }
     expect(run.transcript).toContain('FS is running');
-    expect(run.transcript).toContain('FS: 2048 blocks');
+    expect(run.transcript).toContain('FS: 2048 blocks of 4096 bytes');
     expect(run.transcript).toContain('init: sh exited');
     expect(run.transcript).toContain('run - Run user programs');
     expect(run.reason).toBe('exit');
@@ -76,6 +77,7 @@ describe('the JOS kernel on jos86', () => {
       expect(run.log).toEqual([]);
       expect(checkTranscript(program, run.transcript), run.transcript).toEqual([]);
       if (!program.until) expect(run.exitStatus).toBe(1); // back at the shell, then the monitor, then powered off
+      expect(FsImage.check(run.fsImage)).toEqual([]);
     });
   }
 

@@ -43,12 +43,12 @@ const SESSIONS: Session[] = [
   },
   {
     name: 'util-text',
-    commands: ['echo -n no newline', 'echo', 'echo a b   c', 'num /README', 'wc /README /bin/echo', 'cat /README /README | wc'],
+    commands: ['echo -n no newline', 'echo', 'echo a b   c', 'num /README', 'wc /README /README', 'cat /README /README | wc'],
     shows: ['no newline\n', 'a b c\n', '    1 This is the jos86 file system.\n'],
   },
   {
     name: 'util-ls',
-    commands: ['ls', 'ls -l /bin/sh /README', 'ls -d /bin', 'ls -F /', 'ls -l /nosuch', 'ls -x'],
+    commands: ['ls', 'ls -l /README', 'ls -d /bin', 'ls -F /', 'ls -l /nosuch', 'ls -x'],
     shows: ['bin\n', '/bin\n', 'ls: /nosuch: file or block not found', 'usage: ls [-dFl] [path...]'],
   },
   {
@@ -58,7 +58,7 @@ const SESSIONS: Session[] = [
   },
   {
     name: 'util-writefile',
-    commands: ['writefile /big 100000', 'cksum /big', 'ls -l /big', 'writefile /empty 0', 'cksum /empty', 'df', 'rm /big', 'df', 'sync'],
+    commands: ['writefile /big 100000', 'cksum /big', 'ls -l /big', 'writefile /empty 0', 'cksum /empty', 'rm /big', 'ls /', 'sync'],
     shows: ['writefile: /big: 100000 bytes, checksum', '/big: 100000 bytes, checksum', '-   100000 /big'],
   },
 ];

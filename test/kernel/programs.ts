@@ -48,6 +48,23 @@ export const PROGRAMS: ProgramCase[] = [
   { name: 'spin', mustAppear: ['I am the parent.  Forking the child...', 'I am the child.  Spinning...', 'I am the parent.  Killing the child...', '[00001000] destroying 00001001', '[00001000] exiting gracefully'] },
   { name: 'stresssched', mustAppear: ['[00001001] stresssched on CPU 0', '[00001014] stresssched on CPU 0', '[00001000] exiting gracefully'], mustNotAppear: ['ran on two CPUs'] },
   { name: 'yield', mustAppear: ['Hello, I am environment 00001000.', 'Back in environment 00001000, iteration 4.', 'All done in environment 00001000.'] },
+  {
+    name: 'cryptotest',
+    mustAppear: [
+      'cryptotest: AES-256 FIPS 197 C.3 encrypt: ok', 'cryptotest: AES-256 FIPS 197 C.3 decrypt: ok',
+      'cryptotest: XTS-AES-256 IEEE 1619 vector 10 encrypt: ok', 'cryptotest: XTS-AES-256 IEEE 1619 vector 10 decrypt: ok',
+      'cryptotest: XTS-AES-256 IEEE 1619 vector 14 encrypt: ok', 'cryptotest: XTS-AES-256 IEEE 1619 vector 14 decrypt: ok',
+      'cryptotest: SHA-256 empty message: ok', 'cryptotest: SHA-256 "abc": ok', 'cryptotest: SHA-256 448-bit message: ok',
+      'cryptotest: SHA-256 896-bit message: ok', "cryptotest: SHA-256 one million 'a': ok",
+      ...[1, 2, 3, 4].map((n) => `cryptotest: HMAC-SHA256 RFC 4231 case ${n}: ok`),
+      'cryptotest: HMAC-SHA256 RFC 4231 case 5 (128 bits): ok', 'cryptotest: HMAC-SHA256 RFC 4231 case 6: ok', 'cryptotest: HMAC-SHA256 RFC 4231 case 7: ok',
+      'cryptotest: PBKDF2-HMAC-SHA256 RFC 7914 11 (c=1): ok',
+      'cryptotest: 19 of 19 checks passed',
+      'cryptotest: PBKDF2 with 1000 iterations, 64 bytes: ',
+      '[00001000] exiting gracefully',
+    ],
+    mustNotAppear: ['FAILED'],
+  },
   { name: 'counter', mustAppear: ['envid 1000 counter 0', 'envid 1000 counter 1', 'envid 1000 counter 2', 'envid 1000 counter 3'], until: 'envid 1000 counter 3', timeoutMs: 500 },
 ].map((c) => ({ ...c, mustNotAppear: [...(c.mustNotAppear ?? []), ...NO_PANIC] }));
 

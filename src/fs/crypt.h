@@ -7,7 +7,8 @@
 // compiler checks the layout; keep the two (and crypt.ts) in step.
 //
 // All multi-byte integers are little-endian. The includer provides
-// uint8_t and uint32_t (JOS's types.h, or <stdint.h> on the host).
+// uint8_t, uint32_t, size_t and bool (JOS's types.h, or <stdint.h>,
+// <stddef.h> and <stdbool.h> on the host).
 
 #ifndef JOS86_FS_CRYPT_H
 #define JOS86_FS_CRYPT_H
@@ -72,5 +73,41 @@ _Static_assert(__builtin_offsetof(struct CryptHeader, ch_key_check) == 120, "ch_
 _Static_assert(__builtin_offsetof(struct CryptHeader, ch_nblocks) == 152, "ch_nblocks offset");
 _Static_assert(__builtin_offsetof(struct CryptHeader, ch_convert_digest) == 168, "ch_convert_digest offset");
 _Static_assert(__builtin_offsetof(struct CryptHeader, ch_checksum) == 480, "ch_checksum offset");
+
+// ---- crypt.c: the header, for the file server -----------------------------
+// Results of crypt_header_check and crypt_unlock.
+#define CRYPT_OK		0
+#define CRYPT_E_NOT_ENCRYPTED	(-1)	// no CRYPT_MAGIC: a plain disk
+#define CRYPT_E_CORRUPT		(-2)	// bad checksum or impossible fields
+#define CRYPT_E_UNSUPPORTED	(-3)	// another version, cipher or KDF
+#define CRYPT_E_PASSWORD	(-4)	// the password does not unwrap the key
+
+// Check magic, checksum, version, algorithms and the conversion fields.
+int crypt_header_check(const struct CryptHeader *h);
+// Derive the KEK from the password, unwrap the master key and verify it
+// against ch_key_check; the key is written to `master` only when right.
+int crypt_unlock(const struct CryptHeader *h, const void *password, size_t passwordlen,
+		 uint8_t master[CRYPT_KEY_SIZE]);
+// A fresh header (state ready) for a disk of nblocks blocks: the caller
+// supplies the random master key and salt. The checksum is set.
+void crypt_header_init(struct CryptHeader *h, uint32_t nblocks, uint32_t iterations,
+		       const uint8_t master[CRYPT_KEY_SIZE], const uint8_t salt[CRYPT_SALT_SIZE],
+		       const void *password, size_t passwordlen);
+// Wrap the master key under a new password and salt (`passwd`); the
+// iteration count stays, and so does everything else. The checksum is set.
+void crypt_rewrap(struct CryptHeader *h, const uint8_t master[CRYPT_KEY_SIZE], const uint8_t salt[CRYPT_SALT_SIZE],
+		  const void *password, size_t passwordlen);
+// Recompute ch_checksum after changing fields (a conversion's progress).
+void crypt_header_seal(struct CryptHeader *h);
+// Is this block, as read from the disk, ciphertext? Always for blocks
+// 1.. when ready; while converting, by the progress fields and digests.
+bool crypt_block_is_encrypted(const struct CryptHeader *h, uint32_t blockno, const uint8_t *block);
+// Record a conversion step: blocks first .. first+count-1 are about to be
+// written with these ciphertexts (count * BLKSIZE bytes). Seals the header.
+// A conversion starts with crypt_header_init then crypt_convert_step(h, 1,
+// 0, NULL) (nothing encrypted yet), written before any data block.
+void crypt_convert_step(struct CryptHeader *h, uint32_t first, uint32_t count, const uint8_t *ciphertexts);
+// The last step is written: back to state ready. Seals the header.
+void crypt_convert_done(struct CryptHeader *h);
 
 #endif // JOS86_FS_CRYPT_H

@@ -7,43 +7,19 @@
 
 import { execFileSync } from 'node:child_process';
 import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as vectors from './crypto-vectors.ts';
+import { CRYPTO_SOURCES, buildGuestObjects, linkDriver } from './guest-c.ts';
 
-const repo = resolve(import.meta.dirname, '../..');
-const cryptoDir = join(repo, 'src/fs/crypto');
 let workDir: string;
 let driver: string;
 
-/** The guest CFLAGS, as GNUmakefile defines them. */
-export function guestCflags(): string[] {
-  const printed = execFileSync('make', ['-s', '-f', 'GNUmakefile', '--eval', 'print-cflags: ; @echo $(CFLAGS)', 'print-cflags'], {
-    cwd: repo,
-    encoding: 'utf8',
-  });
-  return printed.trim().split(/\s+/);
-}
-
-/** Compile src/fs/crypto/*.c with the guest's flags into `dir`; returns the objects. */
-export function buildCryptoObjects(dir: string): string[] {
-  const cflags = guestCflags();
-  return readdirSync(cryptoDir)
-    .filter((name) => name.endsWith('.c'))
-    .map((name) => {
-      const object = join(dir, `${name}.o`);
-      execFileSync('gcc', [...cflags, '-c', '-o', object, join(cryptoDir, name)], { cwd: repo });
-      return object;
-    });
-}
-
 beforeAll(() => {
   workDir = mkdtempSync(join(tmpdir(), 'jos86-crypto-'));
-  driver = join(workDir, 'driver');
-  const objects = buildCryptoObjects(workDir);
-  execFileSync('gcc', ['-m32', '-O1', '-Wall', '-Werror', '-no-pie', '-I', cryptoDir, '-o', driver, join(import.meta.dirname, 'crypto-driver.c'), ...objects]);
+  driver = linkDriver(workDir, 'crypto-driver.c', buildGuestObjects(workDir, CRYPTO_SOURCES), ['src/fs/crypto']);
 });
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 

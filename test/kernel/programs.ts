@@ -61,6 +61,7 @@ export const PROGRAMS: ProgramCase[] = [
       'cryptotest: PBKDF2-HMAC-SHA256 RFC 7914 11 (c=1): ok',
       'cryptotest: 19 of 19 checks passed',
       'cryptotest: PBKDF2 with 1000 iterations, 64 bytes: ',
+      'cryptotest: XTS-AES-256 on 32 blocks of 4096 bytes: ', ', round trip ok',
       '[00001000] exiting gracefully',
     ],
     mustNotAppear: ['FAILED'],

@@ -43,7 +43,7 @@ static uint32_t ror8(uint32_t w)
 	return (w >> 8) | (w << 24);
 }
 
-static uint32_t column(uint8_t r0, uint8_t r1, uint8_t r2, uint8_t r3)
+static inline uint32_t column(uint8_t r0, uint8_t r1, uint8_t r2, uint8_t r3)
 {
 	return ((uint32_t) r0 << 24) | ((uint32_t) r1 << 16) | ((uint32_t) r2 << 8) | r3;
 }
@@ -78,12 +78,12 @@ static void build_tables(void)
 	tables_ready = true;
 }
 
-static uint32_t load_be32(const uint8_t *p)
+static inline uint32_t load_be32(const uint8_t *p)
 {
 	return column(p[0], p[1], p[2], p[3]);
 }
 
-static void store_be32(uint8_t *p, uint32_t w)
+static inline void store_be32(uint8_t *p, uint32_t w)
 {
 	p[0] = (uint8_t) (w >> 24);
 	p[1] = (uint8_t) (w >> 16);

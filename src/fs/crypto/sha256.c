@@ -27,7 +27,7 @@ static const uint32_t initial_state[8] = {
 	0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 };
 
-static uint32_t ror(uint32_t x, int n)
+static inline uint32_t ror(uint32_t x, int n)
 {
 	return (x >> n) | (x << (32 - n));
 }

@@ -65,6 +65,8 @@ export const processTerminal: Terminal = {
   },
   readSecret(prompt: string): Promise<string> {
     const stdin = process.stdin;
+    // Echo goes off before the prompt appears, so nothing typed in answer is shown.
+    stdin.setRawMode(true);
     process.stderr.write(prompt);
     return new Promise((resolve, reject) => {
       let typed = '';
@@ -84,7 +86,6 @@ export const processTerminal: Terminal = {
           else if (char >= ' ') typed += char;
         }
       };
-      stdin.setRawMode(true);
       stdin.resume();
       stdin.on('data', onData);
     });

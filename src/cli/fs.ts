@@ -86,7 +86,7 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
       prompt: `Password for ${args.image}`,
       optionNames: '--password or --password-file',
     });
-  /** A password for an image about to be encrypted, or re-keyed (`new` names the options). */
+  /** A new password (asked twice at a prompt) for an image being encrypted or re-keyed; `optionNames` are the options the error names. */
   const newPasswordFor = (args: { image: string; password?: string; passwordFile?: string }, optionNames = '--password or --password-file') => () =>
     obtainPassword({ password: args.password, file: args.passwordFile }, terminal, {
       prompt: `New password for ${args.image}`,

@@ -53,28 +53,28 @@ static inline void xor_block(uint8_t *dst, const uint32_t t[4])
 	d[0] ^= t[0], d[1] ^= t[1], d[2] ^= t[2], d[3] ^= t[3];
 }
 
-void xts_encrypt(const struct xts *xts, uint64_t unit, uint8_t *buf, size_t len)
+// Both directions: the tweak always goes through AES encryption under Key2;
+// `cipher` (encrypt or decrypt under Key1) is applied to each masked block.
+static void xts_crypt(const struct xts *xts, uint64_t unit, uint8_t *buf, size_t len,
+		      void (*cipher)(const struct aes256 *, const uint8_t *, uint8_t *))
 {
 	uint32_t t[4];
 	first_tweak(xts, unit, t);
 	for (size_t at = 0; at + AES_BLOCK_SIZE <= len; at += AES_BLOCK_SIZE) {
 		xor_block(buf + at, t);
-		aes256_encrypt(&xts->data, buf + at, buf + at);
+		cipher(&xts->data, buf + at, buf + at);
 		xor_block(buf + at, t);
 		tweak_times_x(t);
 	}
 	crypto_wipe(t, sizeof t);
 }
 
+void xts_encrypt(const struct xts *xts, uint64_t unit, uint8_t *buf, size_t len)
+{
+	xts_crypt(xts, unit, buf, len, aes256_encrypt);
+}
+
 void xts_decrypt(const struct xts *xts, uint64_t unit, uint8_t *buf, size_t len)
 {
-	uint32_t t[4];
-	first_tweak(xts, unit, t);
-	for (size_t at = 0; at + AES_BLOCK_SIZE <= len; at += AES_BLOCK_SIZE) {
-		xor_block(buf + at, t);
-		aes256_decrypt(&xts->data, buf + at, buf + at);
-		xor_block(buf + at, t);
-		tweak_times_x(t);
-	}
-	crypto_wipe(t, sizeof t);
+	xts_crypt(xts, unit, buf, len, aes256_decrypt);
 }

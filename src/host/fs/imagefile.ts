@@ -122,7 +122,7 @@ export async function encryptInPlace(hostPath: string, ask: PasswordPrompt, askN
     const header = parseHeader(raw);
     if (header.state === CRYPT_STATE_READY) throw new CryptError('EBADHDR', `${hostPath} is already encrypted`);
     const { plain, encryption } = await unlockBytes(raw, ask);
-    FsImage.open(plain);
+    FsImage.open(plain); // refuse to seal something that is not a file system
     saveAtomically(hostPath, encryptImage(plain, encryption!.header, encryption!.masterKey, encryption!.tail));
     return 'finished';
   }

@@ -253,7 +253,10 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
     {
       command: 'encrypt <image>',
       describe: 'Encrypt a plain image in place under a new key (or finish an interrupted conversion)',
-      builder: (y: Argv<ImageArgs>) => withImage(y).options(newKeyOptions),
+      builder: (y: Argv<ImageArgs>) =>
+        withImage(y)
+          .option('password', { type: 'string', describe: 'the password to encrypt with (of the image, when finishing a conversion)' })
+          .options(newKeyOptions),
       handler: guarded('encrypt', async (args: { image: string } & PasswordArgs & NewKeyArgs) => {
         const outcome = await encryptInPlace(args.image, passwordFor(args), newPasswordFor(args), keyOptions(args));
         io.stdout(`${args.image}: ${outcome === 'encrypted' ? 'encrypted' : 'conversion finished, every block encrypted'}\n`);

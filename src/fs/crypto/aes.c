@@ -12,7 +12,7 @@
 // The S-box is not typed in: it is computed on first use from its
 // definition (FIPS 197 5.1.1), the multiplicative inverse in GF(2^8) modulo
 // x^8 + x^4 + x^3 + x + 1 followed by the affine map, so there is no table
-// of magic numbers to get wrong. The tables take 10 KiB and are written
+// of magic numbers to get wrong. The tables take 8.5 KiB and are written
 // once; after that every function only reads them.
 
 #include <types.h>

@@ -3,6 +3,11 @@
 // (src/host/fsimage.ts) and mkfsFromHostTree (src/host/fs/hosttree.ts); this
 // file only parses arguments, prints, and sets the exit status.
 //
+// Encrypted images (src/fs/CRYPT.md) work with every subcommand: the image
+// is unlocked with --password, --password-file or a prompt at the terminal
+// and decrypted in memory (src/host/fs/imagefile.ts); `mkfs --encrypt`,
+// `passwd`, `encrypt` and `decrypt` make, re-key and convert them.
+//
 // Every subcommand that changes an image loads it, makes the change in
 // memory, and saves only if the change succeeded, so an error (full disk, bad
 // path, missing file) leaves the image file untouched. Errors are one line on
@@ -18,13 +23,18 @@ import chalk from 'chalk';
 import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { BLKSIZE, FsError, FsImage, MAX_NBLOCKS, joinPath, type DirEntry } from '../host/fsimage.ts';
+import { CRYPT_DEFAULT_ITERATIONS, CryptError, randomSource } from '../host/fs/crypt.ts';
 import { mkfsFromHostTree } from '../host/fs/hosttree.ts';
+import { ImageFile, changePassword, decryptToFile, encryptInPlace, readHostFile, saveEncrypted, unlockBytes } from '../host/fs/imagefile.ts';
+import { PasswordError, obtainPassword, processTerminal, type Terminal } from '../host/fs/password.ts';
 
 /** Where the commands write; tests pass their own to capture output. */
 export interface FsCliIo {
   stdout(data: string | Uint8Array): void;
   stderr(text: string): void;
   setExitCode(code: number): void;
+  /** Where password prompts go (default: the process's terminal). */
+  terminal?: Terminal;
 }
 
 export const processIo: FsCliIo = {
@@ -33,7 +43,20 @@ export const processIo: FsCliIo = {
   setExitCode: (code) => {
     process.exitCode = code;
   },
+  terminal: processTerminal,
 };
+
+/** Options of every subcommand that may open an encrypted image. */
+interface PasswordArgs {
+  password?: string;
+  passwordFile?: string;
+}
+
+/** Options of the subcommands that set a new password. */
+interface NewKeyArgs {
+  iterations?: number;
+  seed?: string;
+}
 
 const MIB = 1024 * 1024;
 
@@ -44,22 +67,44 @@ interface ImageArgs {
 export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
   /** Run one subcommand, turning any error into one line and exit status 1. */
   const guarded =
-    <T>(sub: string, action: (args: T) => void) =>
-    (args: unknown): void => {
+    <T>(sub: string, action: (args: T) => void | Promise<void>) =>
+    async (args: unknown): Promise<void> => {
       try {
         // yargs has checked the positionals and options the builder declared.
-        action(args as T);
+        await action(args as T);
       } catch (error) {
         io.stderr(chalk.red(`jos86 fs ${sub}: ${describeError(error)}`) + '\n');
         io.setExitCode(1);
       }
     };
 
+  const terminal = io.terminal ?? processTerminal;
+
+  /** The image's password, from the options or the terminal; asked for only when the image is encrypted. */
+  const passwordFor = (args: PasswordArgs & ImageArgs) => () =>
+    obtainPassword({ password: args.password, file: args.passwordFile }, terminal, {
+      prompt: `Password for ${args.image}`,
+      optionNames: '--password or --password-file',
+    });
+  /** A new password (asked twice at a prompt) for an image being encrypted or re-keyed; `optionNames` are the options the error names. */
+  const newPasswordFor = (args: { image: string; password?: string; passwordFile?: string }, optionNames = '--password or --password-file') => () =>
+    obtainPassword({ password: args.password, file: args.passwordFile }, terminal, {
+      prompt: `New password for ${args.image}`,
+      optionNames,
+      isNew: true,
+    });
+  const keyOptions = (args: NewKeyArgs) => ({
+    iterations: args.iterations,
+    random: randomSource(args.seed ?? process.env.JOS86_CRYPT_SEED),
+  });
+
+  const open = (args: PasswordArgs & ImageArgs) => ImageFile.load(args.image, passwordFor(args));
+
   /** Load, change, save: the file is written only when `change` returns. */
-  const modify = (imagePath: string, change: (image: FsImage) => void) => {
-    const image = FsImage.load(imagePath);
-    change(image);
-    image.save(imagePath);
+  const modify = async (args: PasswordArgs & ImageArgs, change: (image: FsImage) => void) => {
+    const file = await open(args);
+    change(file.image);
+    file.save(args.image);
   };
 
   const subcommands: CommandModule<ImageArgs, any>[] = [
@@ -75,15 +120,23 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
             describe: 'image size in MiB (default: 4, or twice what DIR needs)',
           })
           .option('blocks', { type: 'number', describe: `image size in ${BLKSIZE}-byte blocks` })
-          .conflicts('size', 'blocks'),
-      handler: guarded('mkfs', (args: { image: string; dir?: string; size?: number; blocks?: number }) => {
+          .conflicts('size', 'blocks')
+          .option('encrypt', { type: 'boolean', default: false, describe: 'encrypt the image (AES-256-XTS, see src/fs/CRYPT.md)' })
+          .option('password', { type: 'string', describe: 'with --encrypt: the password (default: ask at the terminal)' })
+          .option('password-file', { type: 'string', describe: 'with --encrypt: read the password from this file' })
+          .options(newKeyOptions),
+      handler: guarded('mkfs', async (args: { image: string; dir?: string; size?: number; blocks?: number; encrypt: boolean } & PasswordArgs & NewKeyArgs) => {
         const nblocks = args.blocks ?? (args.size === undefined ? undefined : mibToBlocks(args.size));
+        if (!args.encrypt && (args.password !== undefined || args.passwordFile !== undefined)) {
+          throw new PasswordError('a password only goes with --encrypt');
+        }
         const image = mkfsFromHostTree(args.dir, nblocks);
-        image.save(args.image);
+        if (args.encrypt) saveEncrypted(args.image, image, await newPasswordFor(args)(), keyOptions(args));
+        else image.save(args.image);
         const used = image.nblocks - image.freeBlockCount();
         io.stdout(
           `${args.image}: ${image.nblocks} blocks (${formatMib(image.nblocks * BLKSIZE)}), ` +
-            `${used} in use, ${image.freeBlockCount()} free${args.dir ? `, from ${args.dir}` : ''}\n`,
+            `${used} in use, ${image.freeBlockCount()} free${args.dir ? `, from ${args.dir}` : ''}${args.encrypt ? ', encrypted' : ''}\n`,
         );
       }),
     },
@@ -94,8 +147,8 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
         withImage(y)
           .positional('path', { type: 'string', default: '/', describe: 'path in the image' })
           .option('l', { type: 'boolean', default: false, describe: 'long format: type and size' }),
-      handler: guarded('ls', (args: { image: string; path: string; l: boolean }) => {
-        const entries = FsImage.load(args.image).ls(args.path);
+      handler: guarded('ls', async (args: { image: string; path: string; l: boolean } & PasswordArgs) => {
+        const entries = (await open(args)).image.ls(args.path);
         io.stdout(entries.map((entry) => (args.l ? longLine(entry) : entry.name) + '\n').join(''));
       }),
     },
@@ -104,8 +157,8 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
       describe: 'Write a file of the image to stdout',
       builder: (y: Argv<ImageArgs>) =>
         withImage(y).positional('path', { type: 'string', demandOption: true }),
-      handler: guarded('cat', (args: { image: string; path: string }) => {
-        io.stdout(FsImage.load(args.image).readFile(args.path));
+      handler: guarded('cat', async (args: { image: string; path: string } & PasswordArgs) => {
+        io.stdout((await open(args)).image.readFile(args.path));
       }),
     },
     {
@@ -113,8 +166,8 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
       describe: 'Copy a file out of the image (to HOSTFILE, default its name; - for stdout)',
       builder: (y: Argv<ImageArgs>) =>
         withImage(y).positional('path', { type: 'string', demandOption: true }).positional('hostfile', { type: 'string' }),
-      handler: guarded('get', (args: { image: string; path: string; hostfile?: string }) => {
-        const data = FsImage.load(args.image).readFile(args.path);
+      handler: guarded('get', async (args: { image: string; path: string; hostfile?: string } & PasswordArgs) => {
+        const data = (await open(args)).image.readFile(args.path);
         const target = args.hostfile ?? basename(args.path);
         if (target === '-') io.stdout(data);
         else writeFileSync(target, data);
@@ -125,9 +178,9 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
       describe: 'Copy a host file into the image (create or replace; into PATH if it is a directory)',
       builder: (y: Argv<ImageArgs>) =>
         withImage(y).positional('hostfile', { type: 'string', demandOption: true }).positional('path', { type: 'string' }),
-      handler: guarded('put', (args: { image: string; hostfile: string; path?: string }) => {
+      handler: guarded('put', async (args: { image: string; hostfile: string; path?: string } & PasswordArgs) => {
         const data = readFileSync(args.hostfile);
-        modify(args.image, (image) => {
+        await modify(args, (image) => {
           let target = args.path ?? '/';
           if (image.exists(target) && image.stat(target).type === 'dir') target = joinPath(target, basename(args.hostfile));
           image.writeFile(target, data);
@@ -139,8 +192,8 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
       describe: 'Remove a file or an empty directory',
       builder: (y: Argv<ImageArgs>) =>
         withImage(y).positional('path', { type: 'string', demandOption: true }),
-      handler: guarded('rm', (args: { image: string; path: string }) => {
-        modify(args.image, (image) => image.rm(args.path));
+      handler: guarded('rm', async (args: { image: string; path: string } & PasswordArgs) => {
+        await modify(args, (image) => image.rm(args.path));
       }),
     },
     {
@@ -150,16 +203,18 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
         withImage(y)
           .positional('path', { type: 'string', demandOption: true })
           .option('p', { type: 'boolean', default: false, describe: 'make parents as needed; no error if it exists' }),
-      handler: guarded('mkdir', (args: { image: string; path: string; p: boolean }) => {
-        modify(args.image, (image) => image.mkdir(args.path, { parents: args.p }));
+      handler: guarded('mkdir', async (args: { image: string; path: string; p: boolean } & PasswordArgs) => {
+        await modify(args, (image) => image.mkdir(args.path, { parents: args.p }));
       }),
     },
     {
       command: 'fsck <image>',
       describe: 'Check an image; exit status 1 if it has problems',
       builder: (y: Argv<ImageArgs>) => withImage(y),
-      handler: guarded('fsck', (args: { image: string }) => {
-        const bytes = new Uint8Array(readFileSync(args.image));
+      handler: guarded('fsck', async (args: { image: string } & PasswordArgs) => {
+        // An encrypted image is checked through its plain view, once its
+        // header has been found sound and the password right.
+        const { plain: bytes, encryption } = await unlockBytes(readHostFile(args.image), passwordFor(args));
         // Check the raw bytes rather than FsImage.open, so even an image
         // open() would refuse gets its problems listed.
         let problems;
@@ -167,7 +222,7 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
         try {
           const image = FsImage.open(bytes);
           problems = image.fsck();
-          summary = `${image.nblocks - image.freeBlockCount()} of ${image.nblocks} blocks in use`;
+          summary = `${image.nblocks - image.freeBlockCount()} of ${image.nblocks} blocks in use${encryption ? ', encrypted' : ''}`;
         } catch (error) {
           if (!(error instanceof FsError)) throw error;
           problems = FsImage.check(bytes);
@@ -181,6 +236,41 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
         io.setExitCode(1);
       }),
     },
+    {
+      command: 'passwd <image>',
+      describe: 'Change the password of an encrypted image (re-wraps the key; data is not re-encrypted)',
+      builder: (y: Argv<ImageArgs>) =>
+        withImage(y)
+          .option('new-password', { type: 'string', describe: 'the new password (default: ask at the terminal)' })
+          .option('new-password-file', { type: 'string', describe: 'read the new password from this file' })
+          .options(newKeyOptions),
+      handler: guarded('passwd', async (args: { image: string; newPassword?: string; newPasswordFile?: string } & PasswordArgs & NewKeyArgs) => {
+        const askNew = newPasswordFor({ image: args.image, password: args.newPassword, passwordFile: args.newPasswordFile }, '--new-password or --new-password-file');
+        await changePassword(args.image, passwordFor(args), askNew, keyOptions(args));
+        io.stdout(`${args.image}: password changed\n`);
+      }),
+    },
+    {
+      command: 'encrypt <image>',
+      describe: 'Encrypt a plain image in place under a new key (or finish an interrupted conversion)',
+      builder: (y: Argv<ImageArgs>) =>
+        withImage(y)
+          .option('password', { type: 'string', describe: 'the password to encrypt with (of the image, when finishing a conversion)' })
+          .options(newKeyOptions),
+      handler: guarded('encrypt', async (args: { image: string } & PasswordArgs & NewKeyArgs) => {
+        const outcome = await encryptInPlace(args.image, passwordFor(args), newPasswordFor(args), keyOptions(args));
+        io.stdout(`${args.image}: ${outcome === 'encrypted' ? 'encrypted' : 'conversion finished, every block encrypted'}\n`);
+      }),
+    },
+    {
+      command: 'decrypt <image> <output>',
+      describe: 'Write a plain copy of an encrypted image to OUTPUT (recovery)',
+      builder: (y: Argv<ImageArgs>) => withImage(y).positional('output', { type: 'string', demandOption: true, describe: 'the plain image to write' }),
+      handler: guarded('decrypt', async (args: { image: string; output: string } & PasswordArgs) => {
+        await decryptToFile(args.image, args.output, passwordFor(args));
+        io.stdout(`${args.output}: plain copy of ${args.image}\n`);
+      }),
+    },
   ];
 
   return {
@@ -189,7 +279,9 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
     builder: (y: Argv) => {
       let withSubs = y as Argv<ImageArgs>;
       for (const sub of subcommands) withSubs = withSubs.command(sub);
-      return withSubs.demandCommand(1, 'name a subcommand: mkfs, ls, cat, get, put, rm, mkdir or fsck').strict();
+      return withSubs
+        .demandCommand(1, 'name a subcommand: mkfs, ls, cat, get, put, rm, mkdir, fsck, passwd, encrypt or decrypt')
+        .strict();
     },
     handler: () => {},
   };
@@ -198,8 +290,17 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
 export const fsCommand = makeFsCommand();
 
 function withImage(y: Argv<ImageArgs>): Argv<ImageArgs> {
-  return y.positional('image', { type: 'string', demandOption: true, describe: 'the image file' });
+  return y
+    .positional('image', { type: 'string', demandOption: true, describe: 'the image file' })
+    .option('password', { type: 'string', describe: 'password of an encrypted image (default: ask at the terminal)' })
+    .option('password-file', { type: 'string', describe: 'read the password of an encrypted image from this file' });
 }
+
+/** --iterations, and the hidden --seed that makes the random key and salt reproducible for tests. */
+const newKeyOptions = {
+  iterations: { type: 'number', describe: `PBKDF2 iterations for the new password (default ${CRYPT_DEFAULT_ITERATIONS})` },
+  seed: { type: 'string', hidden: true, describe: 'derive the key and salt from this seed instead of the CSPRNG (tests only; also JOS86_CRYPT_SEED)' },
+} as const;
 
 function mibToBlocks(mib: number): number {
   const blocks = Math.round((mib * MIB) / BLKSIZE);
@@ -221,7 +322,7 @@ function longLine(entry: DirEntry): string {
 
 /** One line for any error: FsError messages as they are, host errors by path and cause. */
 function describeError(error: unknown): string {
-  if (error instanceof FsError) return error.message;
+  if (error instanceof FsError || error instanceof CryptError || error instanceof PasswordError) return error.message;
   const system = error as NodeJS.ErrnoException;
   if (system && typeof system === 'object' && typeof system.code === 'string' && system.path) {
     const causes: Record<string, string> = {

@@ -95,6 +95,13 @@ export interface MkdirOptions {
   parents?: boolean;
 }
 
+/** Write bytes to a host file through a temporary file renamed into place, so a crash never leaves half an image. */
+export function saveAtomically(hostPath: string, bytes: Uint8Array): void {
+  const temporary = `${hostPath}.${process.pid}.tmp`;
+  writeFileSync(temporary, bytes);
+  renameSync(temporary, hostPath);
+}
+
 /** The smallest disk the tool will make: room for some files beyond the metadata. */
 export const MIN_NBLOCKS = 16;
 
@@ -181,9 +188,7 @@ export class FsImage {
 
   /** Write the image to a host file: a temporary file renamed into place, so a crash never leaves half an image. */
   save(hostPath: string): void {
-    const temporary = `${hostPath}.${process.pid}.tmp`;
-    writeFileSync(temporary, this.bytes);
-    renameSync(temporary, hostPath);
+    saveAtomically(hostPath, this.bytes);
   }
 
   // ---- Queries -------------------------------------------------------------

@@ -7,47 +7,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import yargs from 'yargs';
-import { makeFsCommand } from '../../src/cli/fs.ts';
 import { FsImage } from '../../src/host/fsimage.ts';
 import { BLKSIZE, F_SIZE } from '../../src/host/fs/layout.ts';
+import { jos86, text } from './fs-harness.ts';
 
 const repo = resolve(import.meta.dirname, '../..');
 let dir: string;
 let image: string;
 const big = new Uint8Array(13 * BLKSIZE + 5).map((_, i) => (i * 7) & 0xff);
-
-interface Result {
-  stdout: Buffer;
-  stderr: string;
-  code: number;
-}
-
-/** Run `jos86 <args>` through yargs with the fs command registered, as main.ts does. */
-async function jos86(...args: string[]): Promise<Result> {
-  const chunks: Buffer[] = [];
-  let stderr = '';
-  let code = 0;
-  await yargs(args)
-    .scriptName('jos86')
-    .command(
-      makeFsCommand({
-        stdout: (data) => chunks.push(Buffer.from(data)),
-        stderr: (text) => (stderr += text),
-        setExitCode: (value) => (code = value),
-      }),
-    )
-    .strict()
-    .exitProcess(false)
-    .fail((message, error) => {
-      stderr += message ?? String(error);
-      code = 1;
-    })
-    .parseAsync();
-  return { stdout: Buffer.concat(chunks), stderr: stripVTControlCharacters(stderr), code };
-}
-
-const text = (result: Result) => stripVTControlCharacters(result.stdout.toString());
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'jos86-cli-fs-'));
@@ -177,7 +144,7 @@ describe('src/cli/fs.ts as a program', () => {
 
   it('prints help listing every subcommand', () => {
     const help = execFileSync(tsx, [program, '--help'], { encoding: 'utf8' });
-    for (const sub of ['mkfs', 'ls', 'cat', 'get', 'put', 'rm', 'mkdir', 'fsck']) expect(help).toMatch(new RegExp(`jos86 fs ${sub} `));
+    for (const sub of ['mkfs', 'ls', 'cat', 'get', 'put', 'rm', 'mkdir', 'fsck', 'passwd', 'encrypt', 'decrypt']) expect(help).toMatch(new RegExp(`jos86 fs ${sub} `));
   });
 
   it('exits 1 with one line on stderr for an error, 0 on success', () => {

@@ -51,6 +51,26 @@ export const PROGRAMS: ProgramCase[] = [
   { name: 'stresssched', mustAppear: ['[00001005] stresssched on CPU 0', '[00001018] stresssched on CPU 0', '[00001004] exiting gracefully'], mustNotAppear: ['ran on two CPUs'] },
   { name: 'yield', mustAppear: ['Hello, I am environment 00001004.', 'Back in environment 00001004, iteration 4.', 'All done in environment 00001004.'] },
   { name: 'counter', mustAppear: ['envid 1004 counter 0', 'envid 1004 counter 1', 'envid 1004 counter 2', 'envid 1004 counter 3'], until: 'envid 1004 counter 3', timeoutMs: 500 },
+  {
+    name: 'cryptotest',
+    mustAppear: [
+      'cryptotest: AES-256 FIPS 197 C.3 encrypt: ok', 'cryptotest: AES-256 FIPS 197 C.3 decrypt: ok',
+      'cryptotest: XTS-AES-256 IEEE 1619 vector 10 encrypt: ok', 'cryptotest: XTS-AES-256 IEEE 1619 vector 10 decrypt: ok',
+      'cryptotest: XTS-AES-256 IEEE 1619 vector 14 encrypt: ok', 'cryptotest: XTS-AES-256 IEEE 1619 vector 14 decrypt: ok',
+      'cryptotest: SHA-256 empty message: ok', 'cryptotest: SHA-256 "abc": ok', 'cryptotest: SHA-256 448-bit message: ok',
+      'cryptotest: SHA-256 896-bit message: ok', "cryptotest: SHA-256 one million 'a': ok",
+      ...[1, 2, 3, 4].map((n) => `cryptotest: HMAC-SHA256 RFC 4231 case ${n}: ok`),
+      'cryptotest: HMAC-SHA256 RFC 4231 case 5 (128 bits): ok', 'cryptotest: HMAC-SHA256 RFC 4231 case 6: ok', 'cryptotest: HMAC-SHA256 RFC 4231 case 7: ok',
+      'cryptotest: PBKDF2-HMAC-SHA256 RFC 7914 11 (c=1): ok',
+      'cryptotest: crypt.c header made, checks out: ok', 'cryptotest: crypt.c right password unlocks the master key: ok',
+      'cryptotest: crypt.c wrong password refused: ok', 'cryptotest: crypt.c flipped byte: header corrupt: ok',
+      'cryptotest: 23 of 23 checks passed',
+      'cryptotest: PBKDF2 with 1000 iterations, 64 bytes: ',
+      'cryptotest: XTS-AES-256 on 32 blocks of 4096 bytes: ', ', round trip ok',
+      '[00001004] exiting gracefully',
+    ],
+    mustNotAppear: ['FAILED'],
+  },
 ].map((c) => ({ ...c, mustNotAppear: [...(c.mustNotAppear ?? []), ...NO_PANIC] }));
 
 /** Check `transcript` against a case; returns the problems found. */

@@ -27,6 +27,7 @@ enum {
 
 enum EnvType {
 	ENV_TYPE_USER = 0,
+	ENV_TYPE_FS = 1,	/* the file server: the only environment with I/O privilege */
 };
 
 #define ENV_NAME_LEN 32
@@ -50,6 +51,9 @@ struct Env {
 	uint32_t env_ipc_value;
 	envid_t env_ipc_from;
 	int env_ipc_perm;
+
+	/* process migration (issue 6): a paused environment is never scheduled and receives no IPC */
+	bool env_paused;
 };
 
 #endif

@@ -11,6 +11,10 @@ enum {
 	E_FAULT,		/* memory fault */
 	E_IPC_NOT_RECV,		/* attempt to send to env that is not receiving */
 	E_EOF,			/* unexpected end of file */
+
+	/* process migration (issue 6) */
+	E_NOT_PAUSED,		/* the environment must be paused first */
+	E_BAD_IMAGE,		/* not a valid migration image */
 	MAXERROR
 };
 

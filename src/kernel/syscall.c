@@ -172,7 +172,7 @@ static int sys_ipc_try_send(uint32_t envid, uint32_t value, uint32_t srcva, uint
 	int r = envid2env(envid, &e, 0);
 	if (r < 0)
 		return r;
-	if (!e->env_ipc_recving)
+	if (!e->env_ipc_recving || e->env_paused)
 		return -E_IPC_NOT_RECV;
 	int granted = 0;
 	if (srcva < UTOP) {
@@ -213,6 +213,26 @@ static int sys_time(void)
 	return ticks;
 }
 
+/* Name an environment (spawn names its child after the program); `ps` shows it. */
+static int sys_env_set_name(uint32_t envid, uint32_t name)
+{
+	struct Env *e;
+	int r = envid2env(envid, &e, 1);
+	if (r < 0)
+		return r;
+	char buf[ENV_NAME_LEN];
+	size_t n = 0;
+	for (; n < ENV_NAME_LEN - 1; n++) {
+		user_mem_assert(curenv, (const void *) (name + n), 1, PTE_U);
+		buf[n] = ((const char *) name)[n];
+		if (!buf[n])
+			break;
+	}
+	buf[n] = 0;
+	memcpy(e->env_name, buf, ENV_NAME_LEN);
+	return 0;
+}
+
 typedef int (*syscall_fn)(uint32_t, uint32_t, uint32_t, uint32_t, uint32_t);
 
 static const syscall_fn syscalls[NSYSCALLS] = {
@@ -231,6 +251,14 @@ static const syscall_fn syscalls[NSYSCALLS] = {
 	[SYS_ipc_try_send] = (syscall_fn) sys_ipc_try_send,
 	[SYS_ipc_recv] = (syscall_fn) sys_ipc_recv,
 	[SYS_time] = (syscall_fn) sys_time,
+	[SYS_env_set_name] = (syscall_fn) sys_env_set_name,
+	/* process migration (issue 6): envctl.c */
+	[SYS_env_pause] = (syscall_fn) sys_env_pause,
+	[SYS_env_resume] = (syscall_fn) sys_env_resume,
+	[SYS_env_kill] = (syscall_fn) sys_env_kill,
+	[SYS_env_get_state] = (syscall_fn) sys_env_get_state,
+	[SYS_env_next_page] = (syscall_fn) sys_env_next_page,
+	[SYS_env_page_copy] = (syscall_fn) sys_env_page_copy,
 };
 
 int32_t syscall(uint32_t num, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4, uint32_t a5)

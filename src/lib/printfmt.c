@@ -17,6 +17,8 @@ static const char *const error_string[MAXERROR] = {
 	[E_FAULT] = "segmentation fault",
 	[E_IPC_NOT_RECV] = "env is not recving",
 	[E_EOF] = "unexpected end of file",
+	[E_NOT_PAUSED] = "environment is not paused",
+	[E_BAD_IMAGE] = "bad migration image",
 };
 
 static void printnum(void (*putch)(int, void *), void *putdat, unsigned long long num, unsigned base, int width, int padc)

@@ -49,6 +49,38 @@ export const PROGRAMS: ProgramCase[] = [
   { name: 'stresssched', mustAppear: ['[00001001] stresssched on CPU 0', '[00001014] stresssched on CPU 0', '[00001000] exiting gracefully'], mustNotAppear: ['ran on two CPUs'] },
   { name: 'yield', mustAppear: ['Hello, I am environment 00001000.', 'Back in environment 00001000, iteration 4.', 'All done in environment 00001000.'] },
   { name: 'counter', mustAppear: ['envid 1000 counter 0', 'envid 1000 counter 1', 'envid 1000 counter 2', 'envid 1000 counter 3'], until: 'envid 1000 counter 3', timeoutMs: 500 },
+  // Process migration (issue 6): through memory, before there is a file system.
+  {
+    name: 'migtest',
+    mustAppear: [
+      'envid 1001 counter 0', 'migtest: paused 00001001 at counter 3', 'envid 1001 counter 6',
+      'migtest: saved 00001001: 9 pages', 'loaded as 00001002', '[00001000] destroying 00001001', 'envid 1002 counter 7',
+      'migtest: counter moved to 00001002 and went on to 9',
+      'migtest: refused truncated: truncated: the image ends at byte 0, inside the header',
+      'migtest: refused a flipped bit in a page: checksum mismatch', 'migtest: refused version 2: image version 2',
+      'migtest: refused kernel code segment', 'migtest: refused IOPL 3', 'migtest: refused interrupts off',
+      'migtest: refused entry point in the kernel', 'migtest: refused page at UTOP', 'migtest: refused page with PTE_PCD',
+      'migtest: refused duplicate page: page 1 at 00800000: the same page twice',
+      'migtest: 34 damaged images refused, 0 accepted',
+      'envid 3002 heap 1280 KB checksum faf21646', 'migtest: saved 00003002: 329 pages, 1353096 bytes',
+      'envid 2001 heap checksum faf21646 unchanged', 'migtest: heap checksum faf21646 before the move, faf21646 after: same',
+      'migtest: environments in use before 1, after 1', 'migtest: done', '[00001000] exiting gracefully',
+    ],
+    mustNotAppear: ['ACCEPTED', 'CHANGED', 'DIFFERENT', 'user panic'],
+  },
+  {
+    name: 'badenvctl',
+    mustAppear: [
+      'pause self: invalid parameter', 'pause a stranger: bad environment', 'kill a stranger: bad environment',
+      'state of self: environment is not paused', 'state of a running child: environment is not paused', 'pause child: ok',
+      'send to a paused receiver: env is not recving', 'it is blocked in ipc_recv: 1', 'next page from UTOP: ok\nfound eec00000',
+      'next page from 0: ok\nfound 00800000', 'copy from UTOP: invalid parameter', 'copy from the kernel: invalid parameter',
+      'copy misaligned: invalid parameter', 'copy an unmapped page: invalid parameter', 'copy into the kernel: invalid parameter',
+      'send to the resumed receiver: ok', 'kill child: ok', '[00001000] user_mem_check assertion failure for va f0000000', DESTROYED,
+    ],
+    mustNotAppear: ['still alive after a kernel pointer'],
+  },
+  { name: 'ps', mustAppear: ['   ENVID   PARENT STATUS         RUNS TYPE NAME', '00001000 00000000 running', ' user ps\n', '[00001000] exiting gracefully'] },
 ].map((c) => ({ ...c, mustNotAppear: [...(c.mustNotAppear ?? []), ...NO_PANIC] }));
 
 /** Check `transcript` against a case; returns the problems found. */

@@ -286,6 +286,8 @@ void umain(int argc, char **argv)
 {
 	struct MigMemory image = { IMAGE_BASE, IMAGE_LIMIT, 0, 0 };
 	int in_use = envs_in_use();
+	static const char pangram[] = "The quick brown fox jumps over the lazy dog";
+	cprintf("migtest: crc32 of the pangram %08x\n", crc32_update(0, pangram, sizeof(pangram) - 1));
 	if (sys_page_alloc(0, PEEK, PTE_P | PTE_U | PTE_W) < 0)
 		panic("no page to peek with");
 	test_counter(&image);

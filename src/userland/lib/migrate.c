@@ -48,22 +48,36 @@ static int fail(int err, const char *fmt, ...)
 
 #define refuse(...) fail(-E_BAD_IMAGE, __VA_ARGS__)
 
-/* CRC-32 as zlib computes it (reflected polynomial 0xEDB88320); chain calls by passing the last result. */
+/*
+ * CRC-32 as zlib computes it (reflected polynomial 0xEDB88320); chain calls
+ * by passing the last result. Four bytes a step through four tables
+ * ("slicing by 4"): about half the instructions of a byte at a time, which
+ * is most of the cost of saving and loading.
+ */
 uint32_t crc32_update(uint32_t crc, const void *buf, size_t n)
 {
-	static uint32_t table[256];
-	if (table[1] == 0) {
+	static uint32_t table[4][256];
+	if (table[0][1] == 0) {
 		for (uint32_t i = 0; i < 256; i++) {
 			uint32_t c = i;
 			for (int k = 0; k < 8; k++)
 				c = c & 1 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-			table[i] = c;
+			table[0][i] = c;
 		}
+		for (uint32_t i = 0; i < 256; i++)
+			for (int t = 1; t < 4; t++)
+				table[t][i] = (table[t - 1][i] >> 8) ^ table[0][table[t - 1][i] & 0xFF];
 	}
 	const uint8_t *p = buf;
 	crc = ~crc;
-	while (n-- > 0)
-		crc = table[(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+	for (; n > 0 && ((uintptr_t) p & 3); n--)
+		crc = table[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
+	for (; n >= 4; n -= 4, p += 4) {
+		crc ^= *(const uint32_t *) p;
+		crc = table[3][crc & 0xFF] ^ table[2][(crc >> 8) & 0xFF] ^ table[1][(crc >> 16) & 0xFF] ^ table[0][crc >> 24];
+	}
+	for (; n > 0; n--)
+		crc = table[0][(crc ^ *p++) & 0xFF] ^ (crc >> 8);
 	return ~crc;
 }
 

@@ -6,7 +6,9 @@
  *   2. the same with a child holding 1.25 MiB of heap, which must have the
  *      same checksum after the move;
  *   3. damaged and malicious copies of an image are loaded, and every one
- *      must be refused without leaving an environment behind.
+ *      must be refused without leaving an environment behind;
+ *   4. a child blocked in ipc_recv moves, and must still be waiting: it
+ *      answers the next message under its new id, and forks.
  * Figures (pages, bytes, ticks) are printed for the closing note.
  */
 #include <lib.h>
@@ -171,6 +173,46 @@ static void test_heap(struct MigMemory *image)
 	sys_env_kill(moved);
 }
 
+/* Answer each message with value + 100; on 2, fork first. */
+static void echo_child(void)
+{
+	for (;;) {
+		envid_t from;
+		uint32_t value = ipc_recv(&from, NULL, NULL);
+		cprintf("envid %x got %u from %x\n", thisenv->env_id, value, from);
+		if (value == 2) {
+			envid_t kid = fork();
+			if (kid < 0)
+				panic("fork after the move: %e", kid);
+			if (kid == 0) {
+				cprintf("envid %x: forked by %x after the move\n", thisenv->env_id, thisenv->env_parent_id);
+				exit();
+			}
+		}
+		ipc_send(from, value + 100, NULL, 0);
+	}
+}
+
+static void test_ipc(struct MigMemory *image)
+{
+	envid_t child = fork();
+	if (child < 0)
+		panic("fork: %e", child);
+	if (child == 0)
+		echo_child();
+	envid_t from;
+	ipc_send(child, 1, NULL, 0);
+	uint32_t answer = ipc_recv(&from, NULL, NULL);
+	while (!envs[ENVX(child)].env_ipc_recving)
+		sys_yield();
+	envid_t moved = migrate(child, image);
+	ipc_send(moved, 2, NULL, 0);
+	uint32_t later = ipc_recv(&from, NULL, NULL);
+	cprintf("migtest: %08x answered %u before the move; %08x answered %u after it\n", child, answer, from, later);
+	sleep_ticks(5);
+	sys_env_kill(moved);
+}
+
 /* ---- test 3: damaged images ---- */
 
 static struct MigMemory *pristine;
@@ -294,6 +336,8 @@ void umain(int argc, char **argv)
 	test_damaged(&image);
 	mig_memory_free(&image);
 	test_heap(&image);
+	mig_memory_free(&image);
+	test_ipc(&image);
 	mig_memory_free(&image);
 	cprintf("migtest: environments in use before %d, after %d\n", in_use, envs_in_use());
 	cprintf("migtest: done\n");

@@ -64,6 +64,8 @@ export const PROGRAMS: ProgramCase[] = [
       'migtest: 34 damaged images refused, 0 accepted',
       'envid 3002 heap 1280 KB checksum 36721670', 'migtest: saved 00003002: 330 pages, 1357208 bytes',
       'envid 2001 heap checksum 36721670 unchanged', 'migtest: heap checksum 36721670 before the move, 36721670 after: same',
+      'envid 3001 got 1 from 1000', 'loaded as 00004002', 'envid 4002 got 2 from 1000',
+      'migtest: 00003001 answered 101 before the move; 00004002 answered 102 after it', 'envid 4001: forked by 4002 after the move',
       'migtest: environments in use before 1, after 1', 'migtest: done', '[00001000] exiting gracefully',
     ],
     mustNotAppear: ['ACCEPTED', 'CHANGED', 'DIFFERENT', 'user panic'],

@@ -21,6 +21,7 @@ import { attachTrace } from '../host/trace.ts';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_IMAGE = join(REPO_ROOT, 'images', 'jos86.img');
+export const DEFAULT_FS_IMAGE = join(REPO_ROOT, 'images', 'fs.img');
 
 export const EXIT_TIMEOUT = 124;
 export const EXIT_TRIPLE_FAULT = 3;
@@ -57,7 +58,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
   describe: 'boot a PC (default: images/jos86.img)',
   builder: (yargs: Argv) =>
     yargs
-      .usage('$0 run [options]\n\nBoot a PC. With no --hda, --kernel or --bios it boots images/jos86.img.')
+      .usage('$0 run [options]\n\nBoot a PC. With no --hda, --kernel or --bios it boots images/jos86.img, with the file-system disk images/fs.img as --hdb (both copy-on-write).')
       .option('hda', { type: 'string', describe: 'primary master disk image; FILE,rw writes through to the file (default: copy-on-write in memory)', requiresArg: true })
       .option('hdb', { type: 'string', describe: 'primary slave disk image (same FILE[,rw] form)', requiresArg: true })
       .option('kernel', { type: 'string', describe: 'boot a Multiboot kernel (ELF or a.out kludge) directly, like qemu -kernel', requiresArg: true })
@@ -184,8 +185,11 @@ async function run(args: RunArgs): Promise<number> {
     }
     hdaSpec = DEFAULT_IMAGE;
   }
+  // The default machine also gets the default file-system disk, unless --hdb names another.
+  let hdbSpec = args.hdb;
+  if (!hdbSpec && !args.hda && !args.kernel && !args.bios && existsSync(DEFAULT_FS_IMAGE)) hdbSpec = DEFAULT_FS_IMAGE;
   const hda = hdaSpec ? openDiskArg('--hda', hdaSpec) : undefined;
-  const hdb = args.hdb ? openDiskArg('--hdb', args.hdb) : undefined;
+  const hdb = hdbSpec ? openDiskArg('--hdb', hdbSpec) : undefined;
   const kernel = args.kernel ? readInputFile('--kernel', args.kernel) : undefined;
   const bios = args.bios ? readInputFile('--bios', args.bios) : undefined;
 

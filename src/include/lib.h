@@ -15,6 +15,8 @@
 #include <memlayout.h>
 #include <syscall.h>
 #include <trap.h>
+#include <fs.h>
+#include <fd.h>
 
 #define USED(x) (void) (x)
 
@@ -57,6 +59,7 @@ int sys_page_unmap(envid_t env, void *pg);
 int sys_ipc_try_send(envid_t to_env, uint32_t value, void *pg, int perm);
 int sys_ipc_recv(void *rcv_pg);
 unsigned sys_time(void);
+int sys_env_set_name(envid_t env, const char *name);
 
 /* The child of sys_exofork sees 0 in eax; inline so the child returns through this code. */
 static inline envid_t __attribute__((always_inline)) sys_exofork(void)
@@ -74,12 +77,65 @@ envid_t ipc_find_env(enum EnvType type);
 /* fork.c */
 envid_t fork(void);
 
+/* fd.c: descriptors over files, the console and pipes */
+ssize_t read(int fd, void *buf, size_t nbytes);
+ssize_t readn(int fd, void *buf, size_t nbytes);
+ssize_t write(int fd, const void *buf, size_t nbytes);
+int seek(int fd, off_t offset);
+int close(int fd);
+void close_all(void);
+int dup(int oldfd, int newfd);
+int fstat(int fd, struct Stat *stat);
+int stat(const char *path, struct Stat *stat);
+int ftruncate(int fd, off_t size);
+
+/* file.c: the file server's clients */
+int open(const char *path, int mode);
+int remove(const char *path);
+int rename(const char *from, const char *to);
+int mkdir(const char *path);
+int sync(void);
+int statfs(struct Fsret_statfs *st);
+
+/* pageref.c */
+int pageref(void *va);
+
+/* console.c */
+int iscons(int fd);
+int opencons(void);
+
+/* pipe.c */
+int pipe(int pipefds[2]);
+int pipeisclosed(int pipefd);
+
+/* spawn.c */
+envid_t spawn(const char *program, const char **argv);
+envid_t spawnl(const char *program, const char *arg0, ...);
+
+/* wait.c */
+void wait(envid_t env);
+
+/* fprintf.c: formatted output to a descriptor */
+int printf(const char *fmt, ...);
+int fprintf(int fd, const char *fmt, ...);
+int vfprintf(int fd, const char *fmt, va_list ap);
+
+/* args.c: command-line flags */
+struct Argstate {
+	int *argc;
+	const char **argv;
+	const char *curarg;
+	const char *argvalue;
+};
+void argstart(int *argc, char **argv, struct Argstate *args);
+int argnext(struct Argstate *args);
+char *argvalue(struct Argstate *args);
+
 /* ---- process migration (issue 6) ---- */
 #include <envctl.h>
 #include <migrate.h>
 
 /* syscall.c: environment control (src/kernel/envctl.c) */
-int sys_env_set_name(envid_t envid, const char *name);
 int sys_env_pause(envid_t envid);
 int sys_env_resume(envid_t envid);
 int sys_env_kill(envid_t envid);

@@ -177,6 +177,8 @@ int env_create(const uint8_t *binary, size_t size, enum EnvType type, const char
 	if (r < 0)
 		return r;
 	e->env_type = type;
+	if (type == ENV_TYPE_FS)
+		e->env_tf.tf_eflags |= FL_IOPL_3;	/* the file server drives the disk itself */
 	strlcpy(e->env_name, name, ENV_NAME_LEN);
 	r = load_icode(e, binary, size);
 	if (r < 0) {

@@ -87,7 +87,8 @@ static int mon_run(int argc, char **argv, struct Trapframe *tf)
 	}
 	for (int i = 1; i < argc; i++) {
 		const struct UserProgram *p = find_program(argv[i]);
-		int r = env_create(p->start, p->end - p->start, ENV_TYPE_USER, p->name);
+		enum EnvType type = strcmp(p->name, "fs") == 0 ? ENV_TYPE_FS : ENV_TYPE_USER;
+		int r = env_create(p->start, p->end - p->start, type, p->name);
 		if (r < 0)
 			cprintf("run: cannot create %s: %e\n", p->name, r);
 	}

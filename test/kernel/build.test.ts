@@ -1,7 +1,8 @@
 // images/ is a build output we ship: rebuilding the guest from the sources,
-// in a copy of the tree at another path, gives the committed bytes exactly.
+// in a copy of the tree at another path, gives the committed bytes exactly
+// (the boot disk, the kernel, and the file-system disk the host tool makes).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,8 +19,10 @@ describe('guest build', () => {
     const copy = mkdtempSync(join(tmpdir(), 'jos86-build-'));
     cpSync(join(ROOT, 'src'), join(copy, 'src'), { recursive: true });
     cpSync(join(ROOT, 'GNUmakefile'), join(copy, 'GNUmakefile'));
+    cpSync(join(ROOT, 'package.json'), join(copy, 'package.json'));
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules')); // the host image tool (tsx) makes fs.img
     execFileSync('make', ['-s', '-f', 'GNUmakefile', 'images'], { cwd: copy, stdio: 'pipe' });
-    for (const image of ['jos86.img', 'kernel']) {
+    for (const image of ['jos86.img', 'kernel', 'fs.img']) {
       expect(sha256(join(copy, 'images', image)), image).toBe(sha256(join(ROOT, 'images', image)));
     }
   }, 300_000);

@@ -36,17 +36,3 @@ int cprintf(const char *fmt, ...)
 	va_end(ap);
 	return cnt;
 }
-
-void cputchar(int ch)
-{
-	char c = ch;
-	sys_cputs(&c, 1);
-}
-
-int getchar(void)
-{
-	int c;
-	while ((c = sys_cgetc()) == 0)
-		sys_yield();
-	return c;
-}

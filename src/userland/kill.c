@@ -4,13 +4,13 @@
 void umain(int argc, char **argv)
 {
 	if (argc < 2) {
-		cprintf("usage: kill ENVID...\n");
+		printf("usage: kill ENVID...\n");
 		return;
 	}
 	for (int i = 1; i < argc; i++) {
 		envid_t env = strtol(argv[i], NULL, 16);
 		int r = sys_env_kill(env);
 		if (r < 0)
-			cprintf("kill %s: %e\n", argv[i], r);
+			printf("kill %s: %e\n", argv[i], r);
 	}
 }

@@ -4,15 +4,15 @@
 void umain(int argc, char **argv)
 {
 	if (argc < 2) {
-		cprintf("usage: pause ENVID...\n");
+		printf("usage: pause ENVID...\n");
 		return;
 	}
 	for (int i = 1; i < argc; i++) {
 		envid_t env = strtol(argv[i], NULL, 16);
 		int r = sys_env_pause(env);
 		if (r < 0)
-			cprintf("pause %s: %e\n", argv[i], r);
+			printf("pause %s: %e\n", argv[i], r);
 		else
-			cprintf("Paused %08x\n", env);
+			printf("Paused %08x\n", env);
 	}
 }

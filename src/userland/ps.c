@@ -24,12 +24,12 @@ static const char *status_name(const volatile struct Env *e)
 
 void umain(int argc, char **argv)
 {
-	cprintf("   ENVID   PARENT STATUS         RUNS TYPE NAME\n");
+	printf("   ENVID   PARENT STATUS         RUNS TYPE NAME\n");
 	for (int i = 0; i < NENV; i++) {
 		const volatile struct Env *e = &envs[i];
 		if (e->env_status == ENV_FREE)
 			continue;
-		cprintf("%08x %08x %-9s %9u %-4s %s\n", e->env_id, e->env_parent_id, status_name(e), e->env_runs,
+		printf("%08x %08x %-9s %9u %-4s %s\n", e->env_id, e->env_parent_id, status_name(e), e->env_runs,
 			e->env_type == ENV_TYPE_FS ? "fs" : "user", e->env_name);
 	}
 }

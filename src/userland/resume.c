@@ -4,15 +4,15 @@
 void umain(int argc, char **argv)
 {
 	if (argc < 2) {
-		cprintf("usage: resume ENVID...\n");
+		printf("usage: resume ENVID...\n");
 		return;
 	}
 	for (int i = 1; i < argc; i++) {
 		envid_t env = strtol(argv[i], NULL, 16);
 		int r = sys_env_resume(env);
 		if (r < 0)
-			cprintf("resume %s: %e\n", argv[i], r);
+			printf("resume %s: %e\n", argv[i], r);
 		else
-			cprintf("Resumed %08x\n", env);
+			printf("Resumed %08x\n", env);
 	}
 }

@@ -167,7 +167,7 @@ static int save_pages(envid_t envid, uint32_t count, int flags, struct Output *o
 		if ((r = sys_env_page_copy(envid, (void *) page.ep_va, (void *) MIG_SCRATCH)) < 0)
 			return fail(r, "cannot read its page at %08x: %e", page.ep_va, r);
 		if (flags & MIG_VERBOSE)
-			cprintf("Saving Page : %u at 0x%08x\n", n, page.ep_va);
+			printf("Saving Page : %u at 0x%08x\n", n, page.ep_va);
 		struct MigRecord rec = { MIG_REC_PAGE, sizeof(struct MigPage) + PGSIZE };
 		struct MigPage mp = { page.ep_va, page.ep_perm };
 		if ((r = put(out, &rec, sizeof(rec))) < 0 || (r = put(out, &mp, sizeof(mp))) < 0 ||
@@ -474,7 +474,7 @@ static int stage_pages(struct Input *in, uint32_t count, int flags, struct Stagi
 			return r;
 		index[n] = mp;
 		if (flags & MIG_VERBOSE)
-			cprintf("Loading Page : %u at 0x%08x\n", n, mp.mp_va);
+			printf("Loading Page : %u at 0x%08x\n", n, mp.mp_va);
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runCommand } from './run.ts';
 import { fsCommand } from './fs.ts';
+import { migCommand } from './mig.ts';
 
 export const EXIT_USAGE = 2;
 
@@ -20,14 +21,15 @@ export async function main(argv: string[]): Promise<void> {
     .usage('$0 <command> [options]\n\nAn x86 PC emulator and the JOS-style exokernel that runs in it.')
     .command(runCommand)
     .command(fsCommand)
-    .demandCommand(1, 'give a command: run or fs')
+    .command(migCommand)
+    .demandCommand(1, 'give a command: run, fs or mig')
     .strict()
     .recommendCommands()
     .help()
     .alias('help', 'h')
     .version()
     .wrap(Math.min(100, process.stdout.columns || 100))
-    .epilog('Run `jos86 run --help` for the emulator options, `jos86 fs --help` for image tools.')
+    .epilog('Run `jos86 run --help` for the emulator options, `jos86 fs --help` and `jos86 mig --help` for image tools.')
     .fail((message, error) => {
       const text = message ?? error?.message ?? 'unknown error';
       process.stderr.write(`${chalk.red('jos86:')} ${firstLine(text)}\n`);

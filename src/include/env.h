@@ -51,6 +51,9 @@ struct Env {
 	uint32_t env_ipc_value;
 	envid_t env_ipc_from;
 	int env_ipc_perm;
+
+	/* process migration (issue 6): a paused environment is never scheduled and receives no IPC */
+	bool env_paused;
 };
 
 #endif

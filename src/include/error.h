@@ -25,6 +25,10 @@ enum {
 	E_NOT_EMPTY,		/* directory not empty */
 	E_NAME_TOO_LONG,	/* name or path too long */
 	E_BAD_FS,		/* no file system, or a corrupt one */
+
+	/* process migration (issue 6) */
+	E_NOT_PAUSED,		/* the environment must be paused first */
+	E_BAD_IMAGE,		/* not a valid migration image */
 	MAXERROR
 };
 

@@ -29,7 +29,12 @@ void umain(int argc, char **argv);
 
 /* libmain.c */
 extern const char *binaryname;
-extern const volatile struct Env *thisenv;
+/*
+ * The caller's own Env, looked up afresh on every use rather than cached:
+ * an environment restored from a migration image (migrate.c) runs under a
+ * new id in a new slot, with the old one's memory.
+ */
+#define thisenv (&envs[ENVX(sys_getenvid())])
 extern const volatile struct Env envs[NENV];
 extern const volatile struct PageInfo pages[];
 
@@ -125,5 +130,42 @@ struct Argstate {
 void argstart(int *argc, char **argv, struct Argstate *args);
 int argnext(struct Argstate *args);
 char *argvalue(struct Argstate *args);
+
+/* ---- process migration (issue 6) ---- */
+#include <envctl.h>
+#include <migrate.h>
+
+/* syscall.c: environment control (src/kernel/envctl.c) */
+int sys_env_pause(envid_t envid);
+int sys_env_resume(envid_t envid);
+int sys_env_kill(envid_t envid);
+int sys_env_get_state(envid_t envid, struct EnvState *state);
+int sys_env_next_page(envid_t envid, uintptr_t va, struct EnvPage *page);
+int sys_env_page_copy(envid_t envid, void *srcva, void *dstva);
+
+/* migrate.c: save and load migration images over a stream */
+typedef int (*mig_write_fn)(void *arg, const void *buf, size_t n);	/* n written, or < 0 */
+typedef int (*mig_read_fn)(void *arg, void *buf, size_t n);	/* bytes read (0 at the end), or < 0 */
+#define MIG_VERBOSE 0x1	/* print a line per page */
+#define MIG_START 0x2	/* load: let it run at once instead of leaving it paused */
+struct MigStats {
+	uint32_t ms_pages;	/* pages in the image */
+	uint32_t ms_bytes;	/* bytes of the image */
+	uint32_t ms_ticks;	/* timer ticks the save or load took */
+};
+int mig_save(envid_t envid, const char *machine, int flags, mig_write_fn write, void *arg, struct MigStats *stats);
+int mig_load(int flags, mig_read_fn read, void *arg, envid_t *new_env, struct MigStats *stats);
+const char *mig_error(void);
+/* An image in this environment's own memory, growing page by page from `base`. */
+struct MigMemory {
+	uint8_t *mm_base;
+	size_t mm_limit;	/* bytes it may grow to */
+	size_t mm_len;		/* bytes written */
+	size_t mm_pos;		/* next byte to read */
+};
+int mig_memory_write(void *arg, const void *buf, size_t n);
+int mig_memory_read(void *arg, void *buf, size_t n);
+void mig_memory_free(struct MigMemory *m);
+uint32_t crc32_update(uint32_t crc, const void *buf, size_t n);
 
 #endif

@@ -19,6 +19,13 @@ enum {
 	SYS_ipc_recv,
 	SYS_time,
 	SYS_env_set_name,
+	/* process migration (issue 6): src/kernel/envctl.c */
+	SYS_env_pause,
+	SYS_env_resume,
+	SYS_env_kill,
+	SYS_env_get_state,
+	SYS_env_next_page,
+	SYS_env_page_copy,
 	NSYSCALLS
 };
 

@@ -103,6 +103,14 @@ void print_regs(struct PushRegs *regs);
 /* syscall.c */
 int32_t syscall(uint32_t num, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4, uint32_t a5);
 
+/* envctl.c: process migration (issue 6), entered from the syscall table */
+int sys_env_pause(uint32_t envid);
+int sys_env_resume(uint32_t envid);
+int sys_env_kill(uint32_t envid);
+int sys_env_get_state(uint32_t envid, uint32_t state_va);
+int sys_env_next_page(uint32_t envid, uint32_t va, uint32_t page_va);
+int sys_env_page_copy(uint32_t envid, uint32_t srcva, uint32_t dstva);
+
 /* sched.c */
 void sched_yield(void) __attribute__((noreturn));
 

@@ -122,6 +122,7 @@ int env_alloc(struct Env **newenv_store, envid_t parent_id)
 
 	e->env_pgfault_upcall = 0;
 	e->env_ipc_recving = 0;
+	e->env_paused = 0;
 
 	env_free_list = e->env_link;
 	*newenv_store = e;

@@ -1,8 +1,8 @@
 /*
  * Round-robin scheduling. The timer interrupt and sys_yield come here; the
- * next runnable environment after the current one runs. With none runnable
- * the kernel monitor takes over (so `run` in the monitor comes back to its
- * prompt).
+ * next runnable environment after the current one runs; a paused one never
+ * does, whatever its status (envctl.c). With none runnable the kernel
+ * monitor takes over (so `run` in the monitor comes back to its prompt).
  */
 #include <x86.h>
 #include "defs.h"
@@ -14,7 +14,7 @@ void sched_yield(void)
 	int start = curenv ? ENVX(curenv->env_id) + 1 : 0;
 	for (int i = 0; i < NENV; i++) {
 		struct Env *e = &envs[(start + i) % NENV];
-		if (e->env_status == ENV_RUNNABLE)
+		if (e->env_status == ENV_RUNNABLE && !e->env_paused)
 			env_run(e);
 	}
 	if (curenv && curenv->env_status == ENV_RUNNING)

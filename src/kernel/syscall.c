@@ -172,7 +172,7 @@ static int sys_ipc_try_send(uint32_t envid, uint32_t value, uint32_t srcva, uint
 	int r = envid2env(envid, &e, 0);
 	if (r < 0)
 		return r;
-	if (!e->env_ipc_recving)
+	if (!e->env_ipc_recving || e->env_paused)
 		return -E_IPC_NOT_RECV;
 	int granted = 0;
 	if (srcva < UTOP) {
@@ -252,6 +252,13 @@ static const syscall_fn syscalls[NSYSCALLS] = {
 	[SYS_ipc_recv] = (syscall_fn) sys_ipc_recv,
 	[SYS_time] = (syscall_fn) sys_time,
 	[SYS_env_set_name] = (syscall_fn) sys_env_set_name,
+	/* process migration (issue 6): envctl.c */
+	[SYS_env_pause] = (syscall_fn) sys_env_pause,
+	[SYS_env_resume] = (syscall_fn) sys_env_resume,
+	[SYS_env_kill] = (syscall_fn) sys_env_kill,
+	[SYS_env_get_state] = (syscall_fn) sys_env_get_state,
+	[SYS_env_next_page] = (syscall_fn) sys_env_next_page,
+	[SYS_env_page_copy] = (syscall_fn) sys_env_page_copy,
 };
 
 int32_t syscall(uint32_t num, uint32_t a1, uint32_t a2, uint32_t a3, uint32_t a4, uint32_t a5)

@@ -29,6 +29,8 @@ static const char *const error_string[MAXERROR] = {
 	[E_NOT_EMPTY] = "directory not empty",
 	[E_NAME_TOO_LONG] = "name too long",
 	[E_BAD_FS] = "bad file system",
+	[E_NOT_PAUSED] = "environment is not paused",
+	[E_BAD_IMAGE] = "bad migration image",
 };
 
 static void printnum(void (*putch)(int, void *), void *putdat, unsigned long long num, unsigned base, int width, int padc)

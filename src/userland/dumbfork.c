@@ -19,10 +19,8 @@ static envid_t dumbfork(void)
 	envid_t envid = sys_exofork();
 	if (envid < 0)
 		panic("sys_exofork: %e", envid);
-	if (envid == 0) {
-		thisenv = &envs[ENVX(sys_getenvid())];
-		return 0;
-	}
+	if (envid == 0)
+		return 0;	/* the child: thisenv finds itself (lib.h) */
 	for (uint8_t *addr = (uint8_t *) UTEXT; addr < end; addr += PGSIZE)
 		duppage(envid, addr);
 	/* The stack too: the page holding this local variable. */

@@ -71,6 +71,43 @@ export const PROGRAMS: ProgramCase[] = [
     ],
     mustNotAppear: ['FAILED'],
   },
+  // Process migration (issue 6): through memory (migtest), the system calls' checks (badenvctl), ps.
+  {
+    name: 'migtest',
+    mustAppear: [
+      'migtest: crc32 of the pangram 414fa339', 'envid 1005 counter 0', 'migtest: paused 00001005 at counter 3', 'envid 1005 counter 6',
+      'migtest: saved 00001005: ', 'loaded as 00001006', '[00001004] destroying 00001005', 'envid 1006 counter 7',
+      'migtest: counter moved to 00001006 and went on to 8',
+      'migtest: refused truncated: truncated: the image ends at byte 0, inside the header',
+      'migtest: refused a flipped bit in a page: checksum mismatch', 'migtest: refused version 2: image version 2',
+      'migtest: refused kernel code segment', 'migtest: refused IOPL 3', 'migtest: refused interrupts off',
+      'migtest: refused entry point in the kernel', 'migtest: refused page at UTOP', 'migtest: refused page with PTE_PCD',
+      'migtest: refused duplicate page: page 1 at 00800000: the same page twice',
+      'migtest: 34 damaged images refused, 0 accepted',
+      'envid 3006 heap 1280 KB checksum 36721670', 'migtest: saved 00003006: 3',
+      'envid 2005 heap checksum 36721670 unchanged', 'migtest: heap checksum 36721670 before the move, 36721670 after: same',
+      'envid 3005 got 1 from 1004', 'loaded as 00004006', 'envid 4006 got 2 from 1004',
+      'migtest: 00003005 answered 101 before the move; 00004006 answered 102 after it', 'envid 4005: forked by 4006 after the move',
+      'migtest: environments in use before 5, after 5', 'migtest: done', '[00001004] exiting gracefully',
+    ],
+    mustNotAppear: ['ACCEPTED', 'CHANGED', 'DIFFERENT', 'user panic'],
+  },
+  {
+    name: 'badenvctl',
+    mustAppear: [
+      'pause self: invalid parameter', 'pause a stranger: bad environment', 'kill a stranger: bad environment',
+      'state of self: environment is not paused', 'state of a running child: environment is not paused', 'pause child: ok',
+      'send to a paused receiver: env is not recving', 'it is blocked in ipc_recv: 1', 'next page from UTOP: ok\nfound eec00000',
+      'next page from 0: ok\nfound 00800000 perm 005', 'copy from UTOP: invalid parameter', 'copy from the kernel: invalid parameter',
+      'copy misaligned: invalid parameter', 'copy an unmapped page: invalid parameter', 'copy into the kernel: invalid parameter',
+      'send to the resumed receiver: ok', 'kill child: ok', '[00001004] user_mem_check assertion failure for va f0000000', DESTROYED,
+    ],
+    mustNotAppear: ['still alive after a kernel pointer'],
+  },
+  {
+    name: 'ps',
+    mustAppear: ['   ENVID   PARENT STATUS         RUNS TYPE NAME', '00001000 00000000 ipc-recv', ' fs   fs\n', '00001002 00001001 runnable', ' user sh\n', '00001004 00001003 running', ' user ps\n', '[00001004] exiting gracefully'],
+  },
 ].map((c) => ({ ...c, mustNotAppear: [...(c.mustNotAppear ?? []), ...NO_PANIC] }));
 
 /** Check `transcript` against a case; returns the problems found. */

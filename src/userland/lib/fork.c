@@ -48,10 +48,8 @@ envid_t fork(void)
 	envid_t child = sys_exofork();
 	if (child < 0)
 		return child;
-	if (child == 0) {
-		thisenv = &envs[ENVX(sys_getenvid())];
+	if (child == 0)
 		return 0;
-	}
 	for (uintptr_t addr = 0; addr < USTACKTOP; addr += PGSIZE) {
 		if (!(uvpd[PDX(addr)] & PTE_P)) {
 			addr += PTSIZE - PGSIZE;	/* no page table: skip its 4 MiB */

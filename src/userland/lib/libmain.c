@@ -1,12 +1,10 @@
-/* Called from entry.S: find our Env, run umain, exit. */
+/* Called from entry.S: run umain, exit. (thisenv is a lookup: lib.h.) */
 #include <lib.h>
 
-const volatile struct Env *thisenv;
 const char *binaryname = "<unknown>";
 
 void libmain(int argc, char **argv)
 {
-	thisenv = &envs[ENVX(sys_getenvid())];
 	if (argc > 0 && argv)
 		binaryname = argv[0];
 	umain(argc, argv);

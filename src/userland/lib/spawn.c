@@ -4,7 +4,9 @@
  * file: each segment's pages are filled here at UTEMP and mapped into the
  * child; the argument strings and argv[] go at the top of its stack. Pages
  * marked PTE_SHARE (open file descriptors, pipes) are shared with the
- * child as they are.
+ * child as they are. A process-migration image (docs/MIGRATION.md) runs
+ * too, as with a binary-format handler: it is loaded and started where it
+ * stopped, with the arguments it had then.
  */
 #include <lib.h>
 #include <elf.h>
@@ -94,6 +96,21 @@ static int copy_shared_pages(envid_t child)
 	return 0;
 }
 
+static int read_fd(void *arg, void *buf, size_t n)
+{
+	return read(*(int *) arg, buf, n);
+}
+
+static envid_t spawn_image(int fd, const char *prog)
+{
+	envid_t child;
+	int r = seek(fd, 0);
+	if (r >= 0 && (r = mig_load(MIG_START, read_fd, &fd, &child, NULL)) < 0)
+		printf("spawn: %s: %s\n", prog, mig_error());
+	close(fd);
+	return r < 0 ? r : child;
+}
+
 envid_t spawn(const char *prog, const char **argv)
 {
 	int fd, r;
@@ -103,7 +120,10 @@ envid_t spawn(const char *prog, const char **argv)
 
 	unsigned char elf_buf[512];
 	struct Elf *elf = (struct Elf *) elf_buf;
-	if (readn(fd, elf_buf, sizeof(elf_buf)) != sizeof(elf_buf) || elf->e_magic != ELF_MAGIC ||
+	ssize_t n = readn(fd, elf_buf, sizeof(elf_buf));
+	if (n >= MIG_MAGIC_LEN && memcmp(elf_buf, MIG_MAGIC, MIG_MAGIC_LEN) == 0)
+		return spawn_image(fd, prog);
+	if (n != sizeof(elf_buf) || elf->e_magic != ELF_MAGIC ||
 	    elf->e_phnum > (sizeof(elf_buf) - sizeof(struct Elf)) / sizeof(struct Proghdr) ||
 	    elf->e_phoff < sizeof(struct Elf) || elf->e_phoff + elf->e_phnum * sizeof(struct Proghdr) > sizeof(elf_buf)) {
 		close(fd);

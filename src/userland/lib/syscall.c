@@ -90,3 +90,41 @@ int sys_env_set_name(envid_t envid, const char *name)
 {
 	return syscall(SYS_env_set_name, 1, envid, (uint32_t) name, 0, 0, 0);
 }
+
+/* Environment control for migration. Results are written into the caller's
+ * memory, which the kernel needs writable: touching it first turns a
+ * copy-on-write page into a private one. */
+int sys_env_pause(envid_t envid)
+{
+	return syscall(SYS_env_pause, 1, envid, 0, 0, 0, 0);
+}
+
+int sys_env_resume(envid_t envid)
+{
+	return syscall(SYS_env_resume, 1, envid, 0, 0, 0, 0);
+}
+
+int sys_env_kill(envid_t envid)
+{
+	return syscall(SYS_env_kill, 1, envid, 0, 0, 0, 0);
+}
+
+int sys_env_get_state(envid_t envid, struct EnvState *state)
+{
+	memset(state, 0, sizeof(*state));
+	return syscall(SYS_env_get_state, 1, envid, (uint32_t) state, 0, 0, 0);
+}
+
+int sys_env_next_page(envid_t envid, uintptr_t va, struct EnvPage *page)
+{
+	memset(page, 0, sizeof(*page));
+	return syscall(SYS_env_next_page, 1, envid, va, (uint32_t) page, 0, 0);
+}
+
+int sys_env_page_copy(envid_t envid, void *srcva, void *dstva)
+{
+	uintptr_t va = (uintptr_t) dstva;
+	if (va < UTOP && (uvpd[PDX(va)] & PTE_P) && (uvpt[PGNUM(va)] & PTE_COW))
+		*(volatile uint8_t *) dstva = 0;
+	return syscall(SYS_env_page_copy, 1, envid, (uint32_t) srcva, (uint32_t) dstva, 0, 0);
+}

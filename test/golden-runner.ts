@@ -19,6 +19,9 @@ import { PcMachine, type PcMachineOptions } from '../src/machine/pc.ts';
 import { parseScript, type ScriptStep } from '../src/host/script.ts';
 import { Session, type SessionResult } from '../src/host/session.ts';
 
+/** The RDRAND seed of every golden run. */
+export const GOLDEN_SEED = 6828;
+
 export const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), 'golden');
 
 export interface TranscriptOptions {
@@ -43,6 +46,8 @@ export function runTranscript(options: TranscriptOptions): Transcript {
   let transcript = '';
   const log: string[] = [];
   const machine = new PcMachine({
+    // RDRAND draws from a fixed seed, so transcripts stay byte-identical.
+    seed: GOLDEN_SEED,
     ...options.machine,
     serialOut: (byte) => (transcript += String.fromCharCode(byte)),
     log: (message) => log.push(message),

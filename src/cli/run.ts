@@ -18,6 +18,7 @@ import { parseScript, unescapeText, type ScriptStep } from '../host/script.ts';
 import { Session, type SessionResult } from '../host/session.ts';
 import { TerminalConsole } from '../host/console.ts';
 import { attachTrace } from '../host/trace.ts';
+import { systemRandom } from '../host/entropy.ts';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_IMAGE = join(REPO_ROOT, 'images', 'jos86.img');
@@ -44,6 +45,7 @@ interface RunArgs {
   timeout?: number;
   trace?: string;
   snapshot: boolean;
+  seed?: number;
 }
 
 /** Where a byte stream goes: `stdio`, `file:PATH` or `none`. */
@@ -76,6 +78,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('timeout', { type: 'number', describe: 'stop after SECONDS (virtual seconds in deterministic mode) with exit status 124', requiresArg: true })
       .option('trace', { type: 'string', describe: 'write every instruction (disassembled) and interrupt to FILE, like qemu -d in_asm,int', requiresArg: true })
       .option('snapshot', { type: 'boolean', default: false, describe: 'never write to disk images, even FILE,rw' })
+      .option('seed', { type: 'number', describe: 'make RDRAND reproducible: draw from a generator seeded with N (default: the host\'s entropy)', requiresArg: true })
       .example('$0 run', 'boot images/jos86.img')
       .example('$0 run --hda disk.img,rw', 'boot a disk and keep what the guest writes')
       .example('$0 run --kernel kernel.elf --display cga', 'boot a Multiboot kernel and show its screen')
@@ -83,6 +86,7 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .check((args) => {
         if (!Number.isInteger(args.mem) || args.mem < 2 || args.mem > 3072) throw new Error(`--mem must be a whole number of MiB from 2 to 3072 (got ${args.mem})`);
         if (!Number.isInteger(args.cpus) || args.cpus < 1 || args.cpus > 255) throw new Error(`--cpus must be 1 to 255 (got ${args.cpus})`);
+        if (args.seed !== undefined && !Number.isSafeInteger(args.seed)) throw new Error(`--seed must be a whole number (got ${args.seed})`);
         if (args.timeout !== undefined && !(args.timeout > 0)) throw new Error(`--timeout must be a positive number of seconds (got ${args.timeout})`);
         parseSinkSpec('--serial', args.serial as string);
         parseSinkSpec('--debugcon', args.debugcon as string);
@@ -228,6 +232,8 @@ async function run(args: RunArgs): Promise<number> {
       bios,
       serialOut: (byte) => serial.write(byte),
       debugconOut: (byte) => debugcon.write(byte),
+      random: args.seed === undefined ? systemRandom() : undefined,
+      seed: args.seed,
       log,
     });
   } catch (error) {

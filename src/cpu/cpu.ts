@@ -15,12 +15,15 @@ import { Mmu, PageFault, PF_USER } from '../mmu/mmu.ts';
 import type { PhysicalMemory } from '../mmu/physical.ts';
 import { execute } from './execute.ts';
 import { Flags, FLAG_IF, FLAG_TF, FLAG_RF, FLAG_VM, FLAG_NT, FLAG_AC, FLAG_FIXED } from './flags.ts';
+import { seededRandom, type RandomSource } from './random.ts';
 import { deliverInterrupt } from './system.ts';
 
 export interface CpuBus {
   memory: PhysicalMemory;
   io: IoBus;
   interrupts: InterruptController;
+  /** RDRAND's source of 32-bit values (default: seededRandom(0), reproducible). */
+  random?: RandomSource;
 }
 
 /** General registers, in ModRM encoding order. */
@@ -66,6 +69,8 @@ export class Cpu {
   readonly interrupts: InterruptController;
   readonly mmu: Mmu;
   readonly ram: Uint8Array;
+  /** RDRAND's source: 32 random bits per call. */
+  readonly random: RandomSource;
 
   // General registers with 8- and 16-bit views on the same bytes (little endian).
   readonly reg32 = new Int32Array(8);
@@ -170,6 +175,7 @@ export class Cpu {
     this.io = bus.io;
     this.interrupts = bus.interrupts;
     this.ram = bus.memory.ram;
+    this.random = bus.random ?? seededRandom(0);
     this.mmu = new Mmu(bus.memory);
     this.tlbRead = this.mmu.readSupervisor;
     this.tlbWrite = this.mmu.writeSupervisor;

@@ -935,6 +935,8 @@ const CPUID_FEATURES_EDX =
   (1 << 13) | // PGE
   (1 << 15); // CMOV
 
+const CPUID_FEATURES_ECX = 1 << 30; // RDRAND
+
 function executeTwoByte(cpu: Cpu, opcode: number): void {
   const r = cpu.reg32;
   const size = cpu.o32 ? 4 : 2;
@@ -1145,8 +1147,12 @@ function executeTwoByte(cpu: Cpu, opcode: number): void {
       if (!(cpu.modrmMod === 3 && cpu.modrmRm === cpu.modrmReg)) writeReg(cpu, cpu.modrmReg, s, dest);
       return;
     }
-    case 0xc7: { // CMPXCHG8B
+    case 0xc7: { // group 9: CMPXCHG8B m64, RDRAND r16/r32
       decodeModrm(cpu);
+      if (cpu.modrmReg === 6 && cpu.modrmMod === 3) {
+        rdrand(cpu, size);
+        return;
+      }
       if (cpu.modrmReg !== 1) ud();
       requireMemory(cpu);
       cpu.probeWrite(cpu.eaSeg, cpu.eaOffset, 8);
@@ -1169,6 +1175,15 @@ function executeTwoByte(cpu: Cpu, opcode: number): void {
     default:
       ud();
   }
+}
+
+/**
+ * RDRAND (SDM Vol. 2B): a random value into the register; the source never
+ * runs dry, so CF = 1 always, and OF SF ZF AF PF are cleared.
+ */
+function rdrand(cpu: Cpu, size: number): void {
+  writeReg(cpu, cpu.modrmRm, size, size === 4 ? cpu.random() : cpu.random() & 0xffff);
+  cpu.flags.setArith(FLAG_CF);
 }
 
 /** MSRs a kernel may touch that have no effect here (MTRRs, SYSENTER, PAT...): read 0, writes ignored. */
@@ -1194,7 +1209,7 @@ function cpuid(cpu: Cpu): void {
     case 1:
       r[EAX] = 0x00000633; // family 6, model 3, stepping 3
       r[EBX] = 0; // initial APIC ID 0
-      r[ECX] = 0;
+      r[ECX] = CPUID_FEATURES_ECX;
       r[EDX] = CPUID_FEATURES_EDX;
       return;
     case 0x80000000:

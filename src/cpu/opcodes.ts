@@ -87,7 +87,7 @@ function buildTwoByte(): (OpcodeEntry | null)[] {
     0xac: 'shrd Ev,Gv,Ib', 0xad: 'shrd Ev,Gv,CL', 0xaf: 'imul Gv,Ev', 0xb0: 'cmpxchg Eb,Gb', 0xb1: 'cmpxchg Ev,Gv',
     0xb2: 'lss Gv,Mp', 0xb3: 'btr Ev,Gv', 0xb4: 'lfs Gv,Mp', 0xb5: 'lgs Gv,Mp', 0xb6: 'movzx Gv,Eb', 0xb7: 'movzx Gv,Ew',
     0xba: 'grp8 Ev,Ib', 0xbb: 'btc Ev,Gv', 0xbc: 'bsf Gv,Ev', 0xbd: 'bsr Gv,Ev', 0xbe: 'movsx Gv,Eb', 0xbf: 'movsx Gv,Ew',
-    0xc0: 'xadd Eb,Gb', 0xc1: 'xadd Ev,Gv', 0xc7: 'grp9 M',
+    0xc0: 'xadd Eb,Gb', 0xc1: 'xadd Ev,Gv', 0xc7: 'grp9 Ev',
   };
   for (const [code, text] of Object.entries(fixed)) t[Number(code)] = entry(text);
   for (let op = 0x18; op <= 0x1f; op++) t[op] = entry('nop Ev');
@@ -113,7 +113,7 @@ export const GROUPS: Record<string, (string | null)[]> = {
   grp6: ['sldt', 'str', 'lldt', 'ltr', 'verr', 'verw', null, null],
   grp7: ['sgdt', 'sidt', 'lgdt', 'lidt', 'smsw', null, 'lmsw', 'invlpg'],
   grp8: [null, null, null, null, 'bt', 'bts', 'btr', 'btc'],
-  grp9: [null, 'cmpxchg8b', null, null, null, null, null, null],
+  grp9: [null, 'cmpxchg8b', null, null, null, null, 'rdrand', null],
 };
 
 /** Prefix bytes. */

@@ -36,6 +36,7 @@ import { IoBus, Wire, type DeviceState, type RegisterBlock } from '../devices/bu
 import { PhysicalMemory } from '../mmu/physical.ts';
 import { VirtualClock } from './clock.ts';
 import { Cpu } from '../cpu/cpu.ts';
+import { seededRandom, type RandomSource } from '../cpu/random.ts';
 import { Pic8259Pair } from '../devices/pic8259.ts';
 import { Pit8254 } from '../devices/pit8254.ts';
 import { Cmos } from '../devices/cmos.ts';
@@ -111,6 +112,10 @@ export interface PcMachineOptions {
   nsPerInstruction?: number;
   /** The RTC's wall time at power-on, in seconds since the epoch. */
   rtcStartTime?: number;
+  /** RDRAND's source of 32-bit values; the host passes its entropy here (src/host/entropy.ts). */
+  random?: RandomSource;
+  /** Without `random`: the seed of the reproducible generator RDRAND draws from (default 0). */
+  seed?: number;
   /** Diagnostics (triple fault, reset, unclaimed ports) go here. */
   log?: (message: string) => void;
 }
@@ -189,7 +194,7 @@ export class PcMachine {
       onNmi: () => this.cpu.raiseNmi(),
     });
     this.ioapic = new IoApic({ apic: this.lapic });
-    this.cpu = new Cpu({ memory, io, interrupts: this.lapic });
+    this.cpu = new Cpu({ memory, io, interrupts: this.lapic, random: options.random ?? seededRandom(options.seed ?? 0) });
     this.cpu.onTripleFault = () => this.tripleFault();
 
     this.pit = new Pit8254({ clock, irq: irq(IRQ_PIT) });

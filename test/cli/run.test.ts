@@ -57,7 +57,7 @@ describe('jos86 --help', () => {
   it('documents every run option', () => {
     const { status, stdout } = jos86(['run', '--help']);
     expect(status).toBe(0);
-    for (const option of ['--hda', '--hdb', '--kernel', '--append', '--bios', '--mem', '--serial', '--debugcon', '--display', '--deterministic', '--realtime', '--input', '--script', '--timeout', '--trace', '--snapshot']) {
+    for (const option of ['--hda', '--hdb', '--kernel', '--append', '--bios', '--mem', '--serial', '--debugcon', '--display', '--deterministic', '--realtime', '--input', '--script', '--timeout', '--trace', '--snapshot', '--seed']) {
       expect(stdout).toContain(option);
     }
   });
@@ -72,6 +72,7 @@ describe('jos86 run errors', () => {
     ['a bad disk suffix', ['run', '--hda', 'x.img,rx'], /unknown disk option "rx"/],
     ['a missing kernel', ['run', '--kernel', '/nonexistent.elf'], /--kernel \/nonexistent\.elf: no such file/],
     ['both modes', ['run', '--deterministic', '--realtime', '--hda', 'x'], /mutually exclusive/],
+    ['a bad --seed', ['run', '--seed', '1.5', '--hda', 'x'], /--seed must be a whole number/],
   ];
   for (const [what, args, message] of cases) {
     it(`reports ${what} in one line with a non-zero status`, () => {
@@ -95,7 +96,46 @@ describe('jos86 run errors', () => {
   });
 });
 
+/** A disk whose boot sector prints one RDRAND value as eight hex digits and exits. */
+function rdrandDisk(): string {
+  const sector = assemble(`
+    org 0x7c00
+    rdrand eax
+    mov cx, 8
+    mov dx, 0x3f8
+  digit:
+    rol eax, 4
+    push ax
+    and al, 15
+    add al, '0'
+    cmp al, '9'
+    jbe print
+    add al, 7
+  print:
+    out dx, al
+    pop ax
+    loop digit
+    mov al, 0
+    out 0xf4, al
+    hlt
+    times 510-($-$$) db 0
+    dw 0xaa55
+  `);
+  return file('rdrand.img', diskImage(sector, new Uint8Array(0), 4));
+}
+
 describe('jos86 run', () => {
+  it('draws RDRAND from host entropy, or from a generator with --seed', () => {
+    const disk = rdrandDisk();
+    const seeded = [jos86(['run', '--hda', disk, '--seed', '7']), jos86(['run', '--hda', disk, '--seed', '7'])];
+    expect(seeded[0].stdout).toMatch(/^[0-9A-F]{8}$/);
+    expect(seeded[1].stdout).toBe(seeded[0].stdout);
+    expect(jos86(['run', '--hda', disk, '--seed', '8']).stdout).not.toBe(seeded[0].stdout);
+    const entropy = [jos86(['run', '--hda', disk]), jos86(['run', '--hda', disk])];
+    expect(entropy[0].stdout).toMatch(/^[0-9A-F]{8}$/);
+    expect(entropy[1].stdout).not.toBe(entropy[0].stdout);
+  });
+
   it('turns the guest isa-debug-exit status into the exit status', () => {
     const { status, stdout } = jos86(['run', '--hda', printingDisk('exit.img', 'bye', 0x05)]);
     expect(stdout).toBe('bye');

@@ -13,8 +13,10 @@
 import type { InterruptController, IoBus } from '../devices/bus.ts';
 import { Mmu, PageFault, PF_USER } from '../mmu/mmu.ts';
 import type { PhysicalMemory } from '../mmu/physical.ts';
+import { runDecoded } from './dispatch.ts';
 import { execute } from './execute.ts';
 import { Flags, FLAG_IF, FLAG_TF, FLAG_RF, FLAG_VM, FLAG_NT, FLAG_AC, FLAG_FIXED } from './flags.ts';
+import { DecodedCache } from './icache.ts';
 import { seededRandom, type RandomSource } from './random.ts';
 import { deliverInterrupt } from './system.ts';
 
@@ -73,7 +75,9 @@ export class Cpu {
   readonly random: RandomSource;
 
   // General registers with 8- and 16-bit views on the same bytes (little endian).
-  readonly reg32 = new Int32Array(8);
+  // reg32[8] is not a register: it is always 0, the "no base" and "no index"
+  // of decoded effective addresses (icache.ts NO_REG).
+  readonly reg32 = new Int32Array(9);
   readonly reg16 = new Uint16Array(this.reg32.buffer);
   readonly reg8 = new Uint8Array(this.reg32.buffer);
   /**
@@ -100,6 +104,10 @@ export class Cpu {
    */
   readonly segFlatRead = new Uint8Array(6);
   readonly segFlatWrite = new Uint8Array(6);
+  /** CS is 32-bit (D = 1) with a 4 GiB limit: the decoded-instruction tier may run (dispatch.ts). */
+  flatCode = false;
+  /** Decoded instructions by physical address (icache.ts). */
+  readonly icache: DecodedCache;
 
   cr0 = CR0_ET;
   cr2 = 0;
@@ -177,6 +185,8 @@ export class Cpu {
     this.ram = bus.memory.ram;
     this.random = bus.random ?? seededRandom(0);
     this.mmu = new Mmu(bus.memory);
+    this.icache = new DecodedCache(this.ram, this.mmu);
+    bus.memory.onPageWritten = (page, offset, length) => this.icache.written(page, offset, length);
     this.tlbRead = this.mmu.readSupervisor;
     this.tlbWrite = this.mmu.writeSupervisor;
     this.reset();
@@ -184,6 +194,7 @@ export class Cpu {
 
   /** Power-on state (SDM Vol. 3A, 9.1.1). */
   reset(): void {
+    this.icache.flush();
     this.reg32.fill(0);
     this.reg32[EDX] = 0x00000633; // family 6, model 3, stepping 3 (as CPUID reports)
     this.flags.set(FLAG_FIXED);
@@ -302,6 +313,7 @@ export class Cpu {
     const checked = (this.cr0 & CR0_PE) !== 0;
     this.segFlatRead[seg] = flat && (!checked || !(attributes & ATTR_CODE) || (attributes & ATTR_RW) !== 0) ? 1 : 0;
     this.segFlatWrite[seg] = flat && (!checked || (!(attributes & ATTR_CODE) && (attributes & ATTR_RW) !== 0)) ? 1 : 0;
+    if (seg === CS) this.flatCode = this.segUsable[CS] && this.segLimit[CS] === 0xffffffff && (attributes & ATTR_DB) !== 0;
   }
 
   setCpl(cpl: number): void {
@@ -350,16 +362,13 @@ export class Cpu {
       // Everything rare (interrupts, HLT, stop requests, tracing) is decided out of line,
       // so the optimised loop below stays small and never meets a path it has no feedback for.
       if (this.checkInterrupts && this.serviceBoundary()) break;
-      if (this.traceHook) {
+      if (this.traceHook || this.interruptShadow > 0 || this.flags.bits & FLAG_TF) {
+        // One instruction at a time through the interpreter, which handles the shadow and the trap.
         this.runTraced(end);
         continue;
       }
       try {
-        while (this.instructionCount < end) {
-          this.step();
-          this.instructionCount++;
-          if (this.checkInterrupts) break;
-        }
+        runDecoded(this, end);
       } catch (error) {
         this.faultAtBoundary(error);
       }
@@ -394,7 +403,7 @@ export class Cpu {
         this.traceHook?.(this);
         this.step();
         this.instructionCount++;
-        if (this.checkInterrupts) break;
+        if (this.checkInterrupts || !this.traceHook) break;
       }
     } catch (error) {
       this.faultAtBoundary(error);
@@ -545,9 +554,13 @@ export class Cpu {
 
   // ---- Segment checks and memory access ----------------------------------
 
-  /** Linear address of seg:offset for an access of `size` bytes, with limit and type checks. */
+  /**
+   * Linear address of seg:offset for an access of `size` bytes, with limit
+   * and type checks. Signed 32-bit, like EIP (consumers shift with >>>), so
+   * that addresses above 2^31 never become heap numbers.
+   */
   linearFor(seg: number, offset: number, size: number, write: boolean): number {
-    if ((write ? this.segFlatWrite : this.segFlatRead)[seg]) return (this.segBase[seg] + offset) >>> 0;
+    if ((write ? this.segFlatWrite : this.segFlatRead)[seg]) return (this.segBase[seg] + offset) | 0;
     if (!this.segUsable[seg]) throw new CpuFault(seg === SS ? Vector.SS : Vector.GP, 0);
     const limit = this.segLimit[seg];
     const attributes = this.segAttributes[seg];
@@ -566,7 +579,7 @@ export class Cpu {
     } else if (limit !== 0xffffffff && (last > limit || last < offset >>> 0)) {
       throw new CpuFault(seg === SS ? Vector.SS : Vector.GP, 0);
     }
-    return (this.segBase[seg] + offset) >>> 0;
+    return (this.segBase[seg] + offset) | 0;
   }
 
   read8(seg: number, offset: number): number {

@@ -55,6 +55,12 @@ export class Mmu {
   readonly writeUser = new Int32Array(PAGES).fill(-1);
   /** Bumped on every flush or invalidation, so the CPU can drop anything it derived from the TLB. */
   generation = 0;
+  /**
+   * Physical pages that hold decoded code (the CPU's instruction cache marks
+   * them). Such a page never gets a write entry, so every write to it takes
+   * the slow path, where PhysicalMemory.onPageWritten tells the cache.
+   */
+  readonly codePages = new Uint8Array(PAGES);
 
   private paging = false;
   private writeProtect = false;
@@ -122,6 +128,22 @@ export class Mmu {
     this.writeUser[page] = -1;
     this.global[page] = 0;
     this.generation++;
+  }
+
+  /** Mark a physical page as holding decoded code: drop every write entry that reaches it. */
+  protectCode(physicalPage: number): void {
+    this.codePages[physicalPage] = 1;
+    const base = physicalPage << PAGE_SHIFT;
+    for (let i = 0; i < this.filledCount; i++) {
+      const page = this.filled[i];
+      if (this.writeSupervisor[page] === base) this.writeSupervisor[page] = -1;
+      if (this.writeUser[page] === base) this.writeUser[page] = -1;
+    }
+  }
+
+  /** The page's decoded code is gone (it was written): writes may take the fast path again. */
+  unprotectCode(physicalPage: number): void {
+    this.codePages[physicalPage] = 0;
   }
 
   /**
@@ -259,10 +281,11 @@ export class Mmu {
     const memory = this.memory;
     const physicalPage = base >>> PAGE_SHIFT;
     if (memory.pageKind[physicalPage] !== PageKind.Ram || base + PAGE_SIZE > memory.ramSize) return;
+    const code = this.codePages[physicalPage] !== 0;
     this.readSupervisor[page] = supervisorRead ? base : -1;
     this.readUser[page] = userRead ? base : -1;
-    this.writeSupervisor[page] = supervisorWrite ? base : -1;
-    this.writeUser[page] = userWrite ? base : -1;
+    this.writeSupervisor[page] = supervisorWrite && !code ? base : -1;
+    this.writeUser[page] = userWrite && !code ? base : -1;
     this.global[page] = isGlobal ? 1 : 0;
     if (!this.inFilled[page]) {
       this.inFilled[page] = 1;

@@ -1,0 +1,535 @@
+// The run loop over decoded instructions: find the record of the instruction
+// at CS:EIP in the decoded-instruction cache (icache.ts) and run its handler.
+//
+// This is the processor's fast tier. It runs only 32-bit code in a flat
+// code segment (CS.D = 1, limit 4 GiB: Cpu.flatCode), without single-step
+// or an interrupt shadow pending (Cpu.run checks); anything else, and every
+// Op.Generic record, goes through Cpu.step and the interpreter in
+// execute.ts, which stays the reference for every instruction. A handler
+// follows the interpreter's rules: it checks everything that can fault
+// before it changes a register, EIP already points past the instruction
+// (a fault rolls back to startEip and startEsp), and an instruction that may
+// make an interrupt deliverable sets checkInterrupts, which ends the loop.
+//
+// The switch below is the one place records are interpreted, so a later
+// block-compiling tier can translate the same records into code instead.
+
+import { alu, dec, imulTruncated, inc, neg, shift } from './alu.ts';
+import { CS, EAX, EBP, EDX, ESP, SS, type Cpu } from './cpu.ts';
+
+/** Handlers of decoded records. `_R`/`_M`: the r/m operand is a register or memory. */
+export const enum Op {
+  Generic = 0,
+  Nop,
+  /** ALU op `sub` (0-7; +8: flags only, no write back) on r/m32 and r32, result to r/m. */
+  AluRmR_R, AluRmR_M,
+  /** ... on r32 and r/m32, result to r32. */
+  AluRRm_R, AluRRm_M,
+  /** ... on r/m32 and an immediate (already sign-extended). */
+  AluRmI_R, AluRmI_M,
+  /** The 8-bit forms; registers numbered as ModRM numbers byte registers. */
+  Alu8RmR_R, Alu8RmR_M, Alu8RRm_R, Alu8RRm_M, Alu8RmI_R, Alu8RmI_M,
+  MovRmR_R, MovRmR_M, MovRRm_M, MovRmI_M, MovRI,
+  Mov8RmR_R, Mov8RmR_M, Mov8RRm_R, Mov8RRm_M, Mov8RmI_M, Mov8RI,
+  Lea,
+  /** INC (sub 0) / DEC (sub 1). */
+  IncDec_R, IncDec_M, IncDec8_R, IncDec8_M,
+  Push_R, Push_M, PushI, Pop_R,
+  /** Jcc: condition `sub`, displacement `imm`. */
+  Jcc, Jmp, CallRel, Ret, RetI,
+  CallRm_R, CallRm_M, JmpRm_R, JmpRm_M,
+  /** Group-2 shift `sub` (not RCL/RCR) by `imm`, or by CL when `imm` is -1. */
+  Shift_R, Shift_M, Shift8_R, Shift8_M,
+  /** MOVZX/MOVSX: sub 0 zx8, 1 zx16, 2 sx8, 3 sx16. */
+  Movx_R, Movx_M,
+  Setcc_R, Setcc_M, Cmov_R, Cmov_M,
+  /** IMUL r32, r/m32 and IMUL r32, r/m32, imm. */
+  Imul_R, Imul_M, Imul3_R, Imul3_M,
+  Xchg_R,
+  /** NOT (sub 2) / NEG (sub 3) of r32. */
+  NotNeg_R,
+  Cdq, Cwde, Leave,
+}
+
+/** reg8 index of a ModRM byte-register number: AL CL DL BL AH CH DH BH. */
+const BYTE_REG = new Uint8Array([0, 4, 8, 12, 1, 5, 9, 13]);
+const FLAGS_ONLY = 8;
+/** The table before any code page is looked up (tablePage -1 never matches). */
+const NO_TABLE = new Int32Array(0);
+
+/**
+ * Run decoded instructions until `end` instructions have retired or
+ * checkInterrupts is set. Faults propagate to Cpu.run as exceptions.
+ */
+export function runDecoded(cpu: Cpu, end: number): void {
+  const cache = cpu.icache;
+  const ops = cache.op;
+  const lengths = cache.length;
+  const regs = cache.reg;
+  const rms = cache.rm;
+  const bases = cache.base;
+  const indexes = cache.index;
+  const scales = cache.scale;
+  const segs = cache.seg;
+  const subs = cache.sub;
+  const disps = cache.disp;
+  const imms = cache.imm;
+  const r = cpu.reg32;
+  const r16 = cpu.reg16;
+  const r8 = cpu.reg8;
+  const ram = cpu.ram;
+  const flags = cpu.flags;
+  const segBase = cpu.segBase;
+
+  let eip = cpu.eip;
+  let budget = end - cpu.instructionCount;
+  // The code page being run: its linear page number, physical base and record table, valid while
+  // the cache's epoch stands (a write to any code page bumps it) and until the interpreter runs.
+  let tablePage = -1;
+  let codeBase = 0;
+  let table: Int32Array = NO_TABLE;
+  let epoch = -1;
+  /** The instruction in flight runs in a handler here, not in the interpreter (see the catch). */
+  let inHandler = false;
+  let startEip = eip;
+  try {
+    while (budget > 0) {
+      const linear = (segBase[CS] + eip) | 0;
+      const page = linear >>> 12;
+      let i = -1;
+      if (page === tablePage && cache.epoch === epoch) {
+        i = table[linear & 0xfff];
+      } else if (cpu.flatCode && cpu.tlbRead[page] >= 0) {
+        codeBase = cpu.tlbRead[page];
+        table = cache.tableFor(codeBase >>> 12);
+        tablePage = page;
+        epoch = cache.epoch;
+        i = table[linear & 0xfff];
+      }
+      if (i === 0) {
+        i = cache.decode(codeBase | (linear & 0xfff));
+        epoch = -1; // decoding may have flushed the whole cache
+      }
+      if (i < 0 || ops[i] === Op.Generic) {
+        // Not 32-bit flat code, a fetch the TLB cannot answer yet (the interpreter's fetch fills it
+        // or faults), or an instruction without a handler: one step of the interpreter.
+        inHandler = false;
+        cpu.eip = eip;
+        cpu.instructionCount = end - budget;
+        cpu.step();
+        eip = cpu.eip;
+        tablePage = -1;
+        budget--;
+        if (cpu.checkInterrupts) break;
+        continue;
+      }
+      inHandler = true;
+      startEip = eip;
+      const next = (eip + lengths[i]) | 0;
+      eip = next;
+      switch (ops[i]) {
+        case Op.Nop:
+          break;
+
+        // ---- ALU ----
+        case Op.AluRmR_R: {
+          const sub = subs[i];
+          const result = alu(cpu, sub & 7, r[rms[i]], r[regs[i]], 4);
+          if (!(sub & FLAGS_ONLY)) r[rms[i]] = result;
+          break;
+        }
+        case Op.AluRmR_M: {
+          const sub = subs[i];
+          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+          if (sub & FLAGS_ONLY) {
+            alu(cpu, sub & 7, cpu.read32(segs[i], offset), r[regs[i]], 4);
+            break;
+          }
+          const address = updateAddress(cpu, segs[i], offset, 4);
+          if (address >= 0) {
+            const value = ram[address] | (ram[address + 1] << 8) | (ram[address + 2] << 16) | (ram[address + 3] << 24);
+            const result = alu(cpu, sub, value, r[regs[i]], 4);
+            ram[address] = result;
+            ram[address + 1] = result >> 8;
+            ram[address + 2] = result >> 16;
+            ram[address + 3] = result >> 24;
+          } else {
+            cpu.write32(segs[i], offset, alu(cpu, sub, cpu.read32(segs[i], offset), r[regs[i]], 4));
+          }
+          break;
+        }
+        case Op.AluRRm_R: {
+          const sub = subs[i];
+          const result = alu(cpu, sub & 7, r[regs[i]], r[rms[i]], 4);
+          if (!(sub & FLAGS_ONLY)) r[regs[i]] = result;
+          break;
+        }
+        case Op.AluRRm_M: {
+          const sub = subs[i];
+          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+          const result = alu(cpu, sub & 7, r[regs[i]], cpu.read32(segs[i], offset), 4);
+          if (!(sub & FLAGS_ONLY)) r[regs[i]] = result;
+          break;
+        }
+        case Op.AluRmI_R: {
+          const sub = subs[i];
+          const result = alu(cpu, sub & 7, r[rms[i]], imms[i], 4);
+          if (!(sub & FLAGS_ONLY)) r[rms[i]] = result;
+          break;
+        }
+        case Op.AluRmI_M: {
+          const sub = subs[i];
+          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+          if (sub & FLAGS_ONLY) {
+            alu(cpu, sub & 7, cpu.read32(segs[i], offset), imms[i], 4);
+            break;
+          }
+          const address = updateAddress(cpu, segs[i], offset, 4);
+          if (address >= 0) {
+            const value = ram[address] | (ram[address + 1] << 8) | (ram[address + 2] << 16) | (ram[address + 3] << 24);
+            const result = alu(cpu, sub, value, imms[i], 4);
+            ram[address] = result;
+            ram[address + 1] = result >> 8;
+            ram[address + 2] = result >> 16;
+            ram[address + 3] = result >> 24;
+          } else {
+            cpu.write32(segs[i], offset, alu(cpu, sub, cpu.read32(segs[i], offset), imms[i], 4));
+          }
+          break;
+        }
+        case Op.Alu8RmR_R: {
+          const sub = subs[i];
+          const destination = BYTE_REG[rms[i]];
+          const result = alu(cpu, sub & 7, r8[destination], r8[BYTE_REG[regs[i]]], 1);
+          if (!(sub & FLAGS_ONLY)) r8[destination] = result;
+          break;
+        }
+        case Op.Alu8RmR_M: {
+          const sub = subs[i];
+          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+          if (sub & FLAGS_ONLY) {
+            alu(cpu, sub & 7, cpu.read8(segs[i], offset), r8[BYTE_REG[regs[i]]], 1);
+            break;
+          }
+          const address = updateAddress(cpu, segs[i], offset, 1);
+          if (address >= 0) ram[address] = alu(cpu, sub, ram[address], r8[BYTE_REG[regs[i]]], 1);
+          else cpu.write8(segs[i], offset, alu(cpu, sub, cpu.read8(segs[i], offset), r8[BYTE_REG[regs[i]]], 1));
+          break;
+        }
+        case Op.Alu8RRm_R: {
+          const sub = subs[i];
+          const destination = BYTE_REG[regs[i]];
+          const result = alu(cpu, sub & 7, r8[destination], r8[BYTE_REG[rms[i]]], 1);
+          if (!(sub & FLAGS_ONLY)) r8[destination] = result;
+          break;
+        }
+        case Op.Alu8RRm_M: {
+          const sub = subs[i];
+          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+          const destination = BYTE_REG[regs[i]];
+          const result = alu(cpu, sub & 7, r8[destination], cpu.read8(segs[i], offset), 1);
+          if (!(sub & FLAGS_ONLY)) r8[destination] = result;
+          break;
+        }
+        case Op.Alu8RmI_R: {
+          const sub = subs[i];
+          const destination = BYTE_REG[rms[i]];
+          const result = alu(cpu, sub & 7, r8[destination], imms[i], 1);
+          if (!(sub & FLAGS_ONLY)) r8[destination] = result;
+          break;
+        }
+        case Op.Alu8RmI_M: {
+          const sub = subs[i];
+          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+          if (sub & FLAGS_ONLY) {
+            alu(cpu, sub & 7, cpu.read8(segs[i], offset), imms[i], 1);
+            break;
+          }
+          const address = updateAddress(cpu, segs[i], offset, 1);
+          if (address >= 0) ram[address] = alu(cpu, sub, ram[address], imms[i], 1);
+          else cpu.write8(segs[i], offset, alu(cpu, sub, cpu.read8(segs[i], offset), imms[i], 1));
+          break;
+        }
+
+        // ---- MOV, LEA ----
+        case Op.MovRmR_R:
+          r[rms[i]] = r[regs[i]];
+          break;
+        case Op.MovRmR_M:
+          cpu.write32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, r[regs[i]]);
+          break;
+        case Op.MovRRm_M:
+          r[regs[i]] = cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          break;
+        case Op.MovRmI_M:
+          cpu.write32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, imms[i]);
+          break;
+        case Op.MovRI:
+          r[rms[i]] = imms[i];
+          break;
+        case Op.Mov8RmR_R:
+          r8[BYTE_REG[rms[i]]] = r8[BYTE_REG[regs[i]]];
+          break;
+        case Op.Mov8RmR_M:
+          cpu.write8(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, r8[BYTE_REG[regs[i]]]);
+          break;
+        case Op.Mov8RRm_R:
+          r8[BYTE_REG[regs[i]]] = r8[BYTE_REG[rms[i]]];
+          break;
+        case Op.Mov8RRm_M:
+          r8[BYTE_REG[regs[i]]] = cpu.read8(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          break;
+        case Op.Mov8RmI_M:
+          cpu.write8(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, imms[i]);
+          break;
+        case Op.Mov8RI:
+          r8[BYTE_REG[rms[i]]] = imms[i];
+          break;
+        case Op.Lea:
+          r[regs[i]] = r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i];
+          break;
+
+        // ---- INC, DEC, NOT, NEG ----
+        case Op.IncDec_R: {
+          const n = rms[i];
+          r[n] = subs[i] ? dec(cpu, r[n], 4) : inc(cpu, r[n], 4);
+          break;
+        }
+        case Op.IncDec_M: {
+          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+          const address = updateAddress(cpu, segs[i], offset, 4);
+          if (address >= 0) {
+            const value = ram[address] | (ram[address + 1] << 8) | (ram[address + 2] << 16) | (ram[address + 3] << 24);
+            const result = subs[i] ? dec(cpu, value, 4) : inc(cpu, value, 4);
+            ram[address] = result;
+            ram[address + 1] = result >> 8;
+            ram[address + 2] = result >> 16;
+            ram[address + 3] = result >> 24;
+          } else {
+            const value = cpu.read32(segs[i], offset);
+            cpu.write32(segs[i], offset, subs[i] ? dec(cpu, value, 4) : inc(cpu, value, 4));
+          }
+          break;
+        }
+        case Op.IncDec8_R: {
+          const n = BYTE_REG[rms[i]];
+          r8[n] = subs[i] ? dec(cpu, r8[n], 1) : inc(cpu, r8[n], 1);
+          break;
+        }
+        case Op.IncDec8_M: {
+          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+          const address = updateAddress(cpu, segs[i], offset, 1);
+          if (address >= 0) {
+            ram[address] = subs[i] ? dec(cpu, ram[address], 1) : inc(cpu, ram[address], 1);
+          } else {
+            const value = cpu.read8(segs[i], offset);
+            cpu.write8(segs[i], offset, subs[i] ? dec(cpu, value, 1) : inc(cpu, value, 1));
+          }
+          break;
+        }
+        case Op.NotNeg_R: {
+          const n = rms[i];
+          r[n] = subs[i] === 2 ? ~r[n] : neg(cpu, r[n], 4);
+          break;
+        }
+
+        // ---- Stack ----
+        case Op.Push_R:
+          cpu.push32(r[rms[i]]);
+          break;
+        case Op.Push_M:
+          cpu.push32(cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0));
+          break;
+        case Op.PushI:
+          cpu.push32(imms[i]);
+          break;
+        case Op.Pop_R: {
+          const value = cpu.pop32();
+          r[rms[i]] = value;
+          break;
+        }
+        case Op.Leave: {
+          const stack32 = cpu.stack32;
+          const frame = stack32 ? r[EBP] : r16[EBP * 2];
+          const value = cpu.read32(SS, frame);
+          cpu.sp = frame + 4;
+          r[EBP] = value;
+          break;
+        }
+
+        // ---- Control transfers: CS is flat, so no target can pass its limit ----
+        case Op.Jcc:
+          if (flags.condition(subs[i])) eip = (next + imms[i]) | 0;
+          break;
+        case Op.Jmp:
+          eip = (next + imms[i]) | 0;
+          break;
+        case Op.CallRel:
+          cpu.push32(next);
+          eip = (next + imms[i]) | 0;
+          break;
+        case Op.Ret:
+          eip = cpu.pop32();
+          break;
+        case Op.RetI: {
+          eip = cpu.pop32();
+          cpu.sp = cpu.sp + imms[i];
+          break;
+        }
+        case Op.CallRm_R: {
+          const target = r[rms[i]];
+          cpu.push32(next);
+          eip = target;
+          break;
+        }
+        case Op.CallRm_M: {
+          const target = cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          cpu.push32(next);
+          eip = target;
+          break;
+        }
+        case Op.JmpRm_R:
+          eip = r[rms[i]];
+          break;
+        case Op.JmpRm_M:
+          eip = cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          break;
+
+        // ---- Shifts ----
+        case Op.Shift_R: {
+          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+          if (count !== 0) r[rms[i]] = shift(cpu, subs[i], r[rms[i]], count, 4);
+          break;
+        }
+        case Op.Shift_M: {
+          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+          const address = updateAddress(cpu, segs[i], offset, 4);
+          if (count === 0) break;
+          if (address >= 0) {
+            const value = ram[address] | (ram[address + 1] << 8) | (ram[address + 2] << 16) | (ram[address + 3] << 24);
+            const result = shift(cpu, subs[i], value, count, 4);
+            ram[address] = result;
+            ram[address + 1] = result >> 8;
+            ram[address + 2] = result >> 16;
+            ram[address + 3] = result >> 24;
+          } else {
+            cpu.write32(segs[i], offset, shift(cpu, subs[i], cpu.read32(segs[i], offset), count, 4));
+          }
+          break;
+        }
+        case Op.Shift8_R: {
+          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+          const n = BYTE_REG[rms[i]];
+          if (count !== 0) r8[n] = shift(cpu, subs[i], r8[n], count, 1);
+          break;
+        }
+        case Op.Shift8_M: {
+          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+          const address = updateAddress(cpu, segs[i], offset, 1);
+          if (count === 0) break;
+          if (address >= 0) ram[address] = shift(cpu, subs[i], ram[address], count, 1);
+          else cpu.write8(segs[i], offset, shift(cpu, subs[i], cpu.read8(segs[i], offset), count, 1));
+          break;
+        }
+
+        // ---- MOVZX, MOVSX, SETcc, CMOVcc, IMUL, XCHG, CDQ, CWDE ----
+        case Op.Movx_R: {
+          const n = rms[i];
+          switch (subs[i]) {
+            case 0: r[regs[i]] = r8[BYTE_REG[n]]; break;
+            case 1: r[regs[i]] = r16[n * 2]; break;
+            case 2: r[regs[i]] = (r8[BYTE_REG[n]] << 24) >> 24; break;
+            default: r[regs[i]] = (r16[n * 2] << 16) >> 16; break;
+          }
+          break;
+        }
+        case Op.Movx_M: {
+          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+          switch (subs[i]) {
+            case 0: r[regs[i]] = cpu.read8(segs[i], offset); break;
+            case 1: r[regs[i]] = cpu.read16(segs[i], offset); break;
+            case 2: r[regs[i]] = (cpu.read8(segs[i], offset) << 24) >> 24; break;
+            default: r[regs[i]] = (cpu.read16(segs[i], offset) << 16) >> 16; break;
+          }
+          break;
+        }
+        case Op.Setcc_R:
+          r8[BYTE_REG[rms[i]]] = flags.condition(subs[i]) ? 1 : 0;
+          break;
+        case Op.Setcc_M:
+          cpu.write8(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, flags.condition(subs[i]) ? 1 : 0);
+          break;
+        case Op.Cmov_R:
+          if (flags.condition(subs[i])) r[regs[i]] = r[rms[i]];
+          break;
+        case Op.Cmov_M: {
+          // The source is read (and may fault) even when the condition is false.
+          const value = cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          if (flags.condition(subs[i])) r[regs[i]] = value;
+          break;
+        }
+        case Op.Imul_R:
+          r[regs[i]] = imulTruncated(cpu, r[regs[i]], r[rms[i]], 4);
+          break;
+        case Op.Imul_M: {
+          const value = cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          r[regs[i]] = imulTruncated(cpu, r[regs[i]], value, 4);
+          break;
+        }
+        case Op.Imul3_R:
+          r[regs[i]] = imulTruncated(cpu, r[rms[i]], imms[i], 4);
+          break;
+        case Op.Imul3_M: {
+          const value = cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          r[regs[i]] = imulTruncated(cpu, value, imms[i], 4);
+          break;
+        }
+        case Op.Xchg_R: {
+          const a = r[regs[i]];
+          r[regs[i]] = r[rms[i]];
+          r[rms[i]] = a;
+          break;
+        }
+        case Op.Cdq:
+          r[EDX] = r[EAX] >> 31;
+          break;
+        case Op.Cwde:
+          r[EAX] = (r[EAX] << 16) >> 16;
+          break;
+      }
+      budget--;
+      if (cpu.checkInterrupts) break;
+    }
+  } catch (error) {
+    // A handler faults before it changes ESP (stores come before the ESP update), so the
+    // rollback point is this instruction's start and the current ESP; the interpreter set its own.
+    if (inHandler) {
+      cpu.startEip = startEip;
+      cpu.startEsp = r[ESP];
+    }
+    throw error;
+  } finally {
+    cpu.eip = eip;
+    cpu.instructionCount = end - budget;
+  }
+}
+
+/**
+ * Where a read-modify-write of `size` bytes at seg:offset can go straight
+ * to RAM: the physical address, or -1 when it must take the checked slow
+ * path (MMIO, ROM, a code page, or an access that straddles two pages).
+ * Either way the destination has been checked for writing, so a fault comes
+ * before the flags change.
+ */
+function updateAddress(cpu: Cpu, seg: number, offset: number, size: number): number {
+  const linear = cpu.linearFor(seg, offset, size, true);
+  const pageOffset = linear & 0xfff;
+  const entry = cpu.tlbWrite[linear >>> 12];
+  if (entry >= 0 && pageOffset <= 0x1000 - size) return entry | pageOffset;
+  cpu.probeWrite(seg, offset, size);
+  const filled = cpu.tlbWrite[linear >>> 12];
+  return filled >= 0 && pageOffset <= 0x1000 - size ? filled | pageOffset : -1;
+}
+

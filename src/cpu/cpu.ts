@@ -71,6 +71,8 @@ export class Cpu {
   readonly interrupts: InterruptController;
   readonly mmu: Mmu;
   readonly ram: Uint8Array;
+  /** The same RAM as 32-bit words, for aligned accesses (this assumes a little-endian host, as x86 and ARM are). */
+  readonly ram32: Int32Array;
   /** RDRAND's source: 32 random bits per call. */
   readonly random: RandomSource;
 
@@ -183,6 +185,7 @@ export class Cpu {
     this.io = bus.io;
     this.interrupts = bus.interrupts;
     this.ram = bus.memory.ram;
+    this.ram32 = new Int32Array(this.ram.buffer, this.ram.byteOffset, this.ram.length >>> 2);
     this.random = bus.random ?? seededRandom(0);
     this.mmu = new Mmu(bus.memory);
     this.icache = new DecodedCache(this.ram, this.mmu);

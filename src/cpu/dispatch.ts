@@ -14,7 +14,8 @@
 // The switch below is the one place records are interpreted, so a later
 // block-compiling tier can translate the same records into code instead.
 
-import { alu, dec, imulTruncated, inc, neg, shift } from './alu.ts';
+import { alu, dec, imulTruncated, inc, neg, shift, shiftLogical } from './alu.ts';
+import { OP_ADD, OP_LOGIC, OP_SUB, type Flags } from './flags.ts';
 import { CS, EAX, EBP, EDX, ESP, SS, type Cpu } from './cpu.ts';
 
 /** Handlers of decoded records. `_R`/`_M`: the r/m operand is a register or memory. */
@@ -49,6 +50,9 @@ export const enum Op {
   /** NOT (sub 2) / NEG (sub 3) of r32. */
   NotNeg_R,
   Cdq, Cwde, Leave,
+  /** AluRmR_R and AluRmI_R for one operation each: r/m32 (a register) op= r32 or imm32. */
+  AddRR, OrRR, AndRR, SubRR, XorRR, TestRR, CmpRR,
+  AddRI, OrRI, AndRI, SubRI, XorRI, TestRI, CmpRI,
 }
 
 /** reg8 index of a ModRM byte-register number: AL CL DL BL AH CH DH BH. */
@@ -74,6 +78,9 @@ export function runDecoded(cpu: Cpu, end: number): void {
   const subs = cache.sub;
   const disps = cache.disp;
   const imms = cache.imm;
+  const jccConditions = cache.jccCondition;
+  const jccLengths = cache.jccLength;
+  const jccDisps = cache.jccDisp;
   const r = cpu.reg32;
   const r16 = cpu.reg16;
   const r8 = cpu.reg8;
@@ -142,19 +149,16 @@ export function runDecoded(cpu: Cpu, end: number): void {
           const sub = subs[i];
           const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
           if (sub & FLAGS_ONLY) {
-            alu(cpu, sub & 7, cpu.read32(segs[i], offset), r[regs[i]], 4);
+            alu(cpu, sub & 7, load32(cpu, segs[i], offset), r[regs[i]], 4);
             break;
           }
           const address = updateAddress(cpu, segs[i], offset, 4);
           if (address >= 0) {
-            const value = ram[address] | (ram[address + 1] << 8) | (ram[address + 2] << 16) | (ram[address + 3] << 24);
+            const value = ramRead32(cpu, address);
             const result = alu(cpu, sub, value, r[regs[i]], 4);
-            ram[address] = result;
-            ram[address + 1] = result >> 8;
-            ram[address + 2] = result >> 16;
-            ram[address + 3] = result >> 24;
+            ramWrite32(cpu, address, result);
           } else {
-            cpu.write32(segs[i], offset, alu(cpu, sub, cpu.read32(segs[i], offset), r[regs[i]], 4));
+            store32(cpu, segs[i], offset, alu(cpu, sub, load32(cpu, segs[i], offset), r[regs[i]], 4));
           }
           break;
         }
@@ -167,7 +171,7 @@ export function runDecoded(cpu: Cpu, end: number): void {
         case Op.AluRRm_M: {
           const sub = subs[i];
           const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
-          const result = alu(cpu, sub & 7, r[regs[i]], cpu.read32(segs[i], offset), 4);
+          const result = alu(cpu, sub & 7, r[regs[i]], load32(cpu, segs[i], offset), 4);
           if (!(sub & FLAGS_ONLY)) r[regs[i]] = result;
           break;
         }
@@ -181,19 +185,16 @@ export function runDecoded(cpu: Cpu, end: number): void {
           const sub = subs[i];
           const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
           if (sub & FLAGS_ONLY) {
-            alu(cpu, sub & 7, cpu.read32(segs[i], offset), imms[i], 4);
+            alu(cpu, sub & 7, load32(cpu, segs[i], offset), imms[i], 4);
             break;
           }
           const address = updateAddress(cpu, segs[i], offset, 4);
           if (address >= 0) {
-            const value = ram[address] | (ram[address + 1] << 8) | (ram[address + 2] << 16) | (ram[address + 3] << 24);
+            const value = ramRead32(cpu, address);
             const result = alu(cpu, sub, value, imms[i], 4);
-            ram[address] = result;
-            ram[address + 1] = result >> 8;
-            ram[address + 2] = result >> 16;
-            ram[address + 3] = result >> 24;
+            ramWrite32(cpu, address, result);
           } else {
-            cpu.write32(segs[i], offset, alu(cpu, sub, cpu.read32(segs[i], offset), imms[i], 4));
+            store32(cpu, segs[i], offset, alu(cpu, sub, load32(cpu, segs[i], offset), imms[i], 4));
           }
           break;
         }
@@ -208,12 +209,12 @@ export function runDecoded(cpu: Cpu, end: number): void {
           const sub = subs[i];
           const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
           if (sub & FLAGS_ONLY) {
-            alu(cpu, sub & 7, cpu.read8(segs[i], offset), r8[BYTE_REG[regs[i]]], 1);
+            alu(cpu, sub & 7, load8(cpu, segs[i], offset), r8[BYTE_REG[regs[i]]], 1);
             break;
           }
           const address = updateAddress(cpu, segs[i], offset, 1);
           if (address >= 0) ram[address] = alu(cpu, sub, ram[address], r8[BYTE_REG[regs[i]]], 1);
-          else cpu.write8(segs[i], offset, alu(cpu, sub, cpu.read8(segs[i], offset), r8[BYTE_REG[regs[i]]], 1));
+          else store8(cpu, segs[i], offset, alu(cpu, sub, load8(cpu, segs[i], offset), r8[BYTE_REG[regs[i]]], 1));
           break;
         }
         case Op.Alu8RRm_R: {
@@ -227,7 +228,7 @@ export function runDecoded(cpu: Cpu, end: number): void {
           const sub = subs[i];
           const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
           const destination = BYTE_REG[regs[i]];
-          const result = alu(cpu, sub & 7, r8[destination], cpu.read8(segs[i], offset), 1);
+          const result = alu(cpu, sub & 7, r8[destination], load8(cpu, segs[i], offset), 1);
           if (!(sub & FLAGS_ONLY)) r8[destination] = result;
           break;
         }
@@ -242,12 +243,136 @@ export function runDecoded(cpu: Cpu, end: number): void {
           const sub = subs[i];
           const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
           if (sub & FLAGS_ONLY) {
-            alu(cpu, sub & 7, cpu.read8(segs[i], offset), imms[i], 1);
+            alu(cpu, sub & 7, load8(cpu, segs[i], offset), imms[i], 1);
             break;
           }
           const address = updateAddress(cpu, segs[i], offset, 1);
           if (address >= 0) ram[address] = alu(cpu, sub, ram[address], imms[i], 1);
-          else cpu.write8(segs[i], offset, alu(cpu, sub, cpu.read8(segs[i], offset), imms[i], 1));
+          else store8(cpu, segs[i], offset, alu(cpu, sub, load8(cpu, segs[i], offset), imms[i], 1));
+          break;
+        }
+
+        // The common register forms, with the flags recorded in place.
+        case Op.AddRR: {
+          const n = rms[i];
+          const a = r[n];
+          const b = r[regs[i]];
+          const result = (a + b) | 0;
+          record32(flags, OP_ADD, a, b, result);
+          r[n] = result;
+          break;
+        }
+        case Op.AddRI: {
+          const n = rms[i];
+          const a = r[n];
+          const b = imms[i];
+          const result = (a + b) | 0;
+          record32(flags, OP_ADD, a, b, result);
+          r[n] = result;
+          break;
+        }
+        case Op.OrRR: {
+          const n = rms[i];
+          const a = r[n];
+          const b = r[regs[i]];
+          const result = (a | b) | 0;
+          record32(flags, OP_LOGIC, a, b, result);
+          r[n] = result;
+          break;
+        }
+        case Op.OrRI: {
+          const n = rms[i];
+          const a = r[n];
+          const b = imms[i];
+          const result = (a | b) | 0;
+          record32(flags, OP_LOGIC, a, b, result);
+          r[n] = result;
+          break;
+        }
+        case Op.AndRR: {
+          const n = rms[i];
+          const a = r[n];
+          const b = r[regs[i]];
+          const result = (a & b) | 0;
+          record32(flags, OP_LOGIC, a, b, result);
+          r[n] = result;
+          break;
+        }
+        case Op.AndRI: {
+          const n = rms[i];
+          const a = r[n];
+          const b = imms[i];
+          const result = (a & b) | 0;
+          record32(flags, OP_LOGIC, a, b, result);
+          r[n] = result;
+          break;
+        }
+        case Op.SubRR: {
+          const n = rms[i];
+          const a = r[n];
+          const b = r[regs[i]];
+          const result = (a - b) | 0;
+          record32(flags, OP_SUB, a, b, result);
+          r[n] = result;
+          break;
+        }
+        case Op.SubRI: {
+          const n = rms[i];
+          const a = r[n];
+          const b = imms[i];
+          const result = (a - b) | 0;
+          record32(flags, OP_SUB, a, b, result);
+          r[n] = result;
+          break;
+        }
+        case Op.XorRR: {
+          const n = rms[i];
+          const a = r[n];
+          const b = r[regs[i]];
+          const result = (a ^ b) | 0;
+          record32(flags, OP_LOGIC, a, b, result);
+          r[n] = result;
+          break;
+        }
+        case Op.XorRI: {
+          const n = rms[i];
+          const a = r[n];
+          const b = imms[i];
+          const result = (a ^ b) | 0;
+          record32(flags, OP_LOGIC, a, b, result);
+          r[n] = result;
+          break;
+        }
+        case Op.TestRR: {
+          const n = rms[i];
+          const a = r[n];
+          const b = r[regs[i]];
+          const result = (a & b) | 0;
+          record32(flags, OP_LOGIC, a, b, result);
+          break;
+        }
+        case Op.TestRI: {
+          const n = rms[i];
+          const a = r[n];
+          const b = imms[i];
+          const result = (a & b) | 0;
+          record32(flags, OP_LOGIC, a, b, result);
+          break;
+        }
+        case Op.CmpRR: {
+          const n = rms[i];
+          const a = r[n];
+          const b = r[regs[i]];
+          const result = (a - b) | 0;
+          record32(flags, OP_SUB, a, b, result);
+          break;
+        }
+        case Op.CmpRI: {
+          const n = rms[i];
+          const a = r[n];
+          const b = imms[i];
+          const result = (a - b) | 0;
+          record32(flags, OP_SUB, a, b, result);
           break;
         }
 
@@ -256,13 +381,13 @@ export function runDecoded(cpu: Cpu, end: number): void {
           r[rms[i]] = r[regs[i]];
           break;
         case Op.MovRmR_M:
-          cpu.write32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, r[regs[i]]);
+          store32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, r[regs[i]]);
           break;
         case Op.MovRRm_M:
-          r[regs[i]] = cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          r[regs[i]] = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
           break;
         case Op.MovRmI_M:
-          cpu.write32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, imms[i]);
+          store32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, imms[i]);
           break;
         case Op.MovRI:
           r[rms[i]] = imms[i];
@@ -271,16 +396,16 @@ export function runDecoded(cpu: Cpu, end: number): void {
           r8[BYTE_REG[rms[i]]] = r8[BYTE_REG[regs[i]]];
           break;
         case Op.Mov8RmR_M:
-          cpu.write8(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, r8[BYTE_REG[regs[i]]]);
+          store8(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, r8[BYTE_REG[regs[i]]]);
           break;
         case Op.Mov8RRm_R:
           r8[BYTE_REG[regs[i]]] = r8[BYTE_REG[rms[i]]];
           break;
         case Op.Mov8RRm_M:
-          r8[BYTE_REG[regs[i]]] = cpu.read8(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          r8[BYTE_REG[regs[i]]] = load8(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
           break;
         case Op.Mov8RmI_M:
-          cpu.write8(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, imms[i]);
+          store8(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, imms[i]);
           break;
         case Op.Mov8RI:
           r8[BYTE_REG[rms[i]]] = imms[i];
@@ -299,15 +424,12 @@ export function runDecoded(cpu: Cpu, end: number): void {
           const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
           const address = updateAddress(cpu, segs[i], offset, 4);
           if (address >= 0) {
-            const value = ram[address] | (ram[address + 1] << 8) | (ram[address + 2] << 16) | (ram[address + 3] << 24);
+            const value = ramRead32(cpu, address);
             const result = subs[i] ? dec(cpu, value, 4) : inc(cpu, value, 4);
-            ram[address] = result;
-            ram[address + 1] = result >> 8;
-            ram[address + 2] = result >> 16;
-            ram[address + 3] = result >> 24;
+            ramWrite32(cpu, address, result);
           } else {
-            const value = cpu.read32(segs[i], offset);
-            cpu.write32(segs[i], offset, subs[i] ? dec(cpu, value, 4) : inc(cpu, value, 4));
+            const value = load32(cpu, segs[i], offset);
+            store32(cpu, segs[i], offset, subs[i] ? dec(cpu, value, 4) : inc(cpu, value, 4));
           }
           break;
         }
@@ -322,8 +444,8 @@ export function runDecoded(cpu: Cpu, end: number): void {
           if (address >= 0) {
             ram[address] = subs[i] ? dec(cpu, ram[address], 1) : inc(cpu, ram[address], 1);
           } else {
-            const value = cpu.read8(segs[i], offset);
-            cpu.write8(segs[i], offset, subs[i] ? dec(cpu, value, 1) : inc(cpu, value, 1));
+            const value = load8(cpu, segs[i], offset);
+            store8(cpu, segs[i], offset, subs[i] ? dec(cpu, value, 1) : inc(cpu, value, 1));
           }
           break;
         }
@@ -338,7 +460,7 @@ export function runDecoded(cpu: Cpu, end: number): void {
           cpu.push32(r[rms[i]]);
           break;
         case Op.Push_M:
-          cpu.push32(cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0));
+          cpu.push32(load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0));
           break;
         case Op.PushI:
           cpu.push32(imms[i]);
@@ -383,7 +505,7 @@ export function runDecoded(cpu: Cpu, end: number): void {
           break;
         }
         case Op.CallRm_M: {
-          const target = cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          const target = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
           cpu.push32(next);
           eip = target;
           break;
@@ -392,13 +514,13 @@ export function runDecoded(cpu: Cpu, end: number): void {
           eip = r[rms[i]];
           break;
         case Op.JmpRm_M:
-          eip = cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          eip = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
           break;
 
         // ---- Shifts ----
         case Op.Shift_R: {
           const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
-          if (count !== 0) r[rms[i]] = shift(cpu, subs[i], r[rms[i]], count, 4);
+          if (count !== 0) r[rms[i]] = shiftBy(cpu, subs[i], r[rms[i]], count, 4);
           break;
         }
         case Op.Shift_M: {
@@ -407,21 +529,18 @@ export function runDecoded(cpu: Cpu, end: number): void {
           const address = updateAddress(cpu, segs[i], offset, 4);
           if (count === 0) break;
           if (address >= 0) {
-            const value = ram[address] | (ram[address + 1] << 8) | (ram[address + 2] << 16) | (ram[address + 3] << 24);
-            const result = shift(cpu, subs[i], value, count, 4);
-            ram[address] = result;
-            ram[address + 1] = result >> 8;
-            ram[address + 2] = result >> 16;
-            ram[address + 3] = result >> 24;
+            const value = ramRead32(cpu, address);
+            const result = shiftBy(cpu, subs[i], value, count, 4);
+            ramWrite32(cpu, address, result);
           } else {
-            cpu.write32(segs[i], offset, shift(cpu, subs[i], cpu.read32(segs[i], offset), count, 4));
+            store32(cpu, segs[i], offset, shiftBy(cpu, subs[i], load32(cpu, segs[i], offset), count, 4));
           }
           break;
         }
         case Op.Shift8_R: {
           const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
           const n = BYTE_REG[rms[i]];
-          if (count !== 0) r8[n] = shift(cpu, subs[i], r8[n], count, 1);
+          if (count !== 0) r8[n] = shiftBy(cpu, subs[i], r8[n], count, 1);
           break;
         }
         case Op.Shift8_M: {
@@ -429,8 +548,8 @@ export function runDecoded(cpu: Cpu, end: number): void {
           const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
           const address = updateAddress(cpu, segs[i], offset, 1);
           if (count === 0) break;
-          if (address >= 0) ram[address] = shift(cpu, subs[i], ram[address], count, 1);
-          else cpu.write8(segs[i], offset, shift(cpu, subs[i], cpu.read8(segs[i], offset), count, 1));
+          if (address >= 0) ram[address] = shiftBy(cpu, subs[i], ram[address], count, 1);
+          else store8(cpu, segs[i], offset, shiftBy(cpu, subs[i], load8(cpu, segs[i], offset), count, 1));
           break;
         }
 
@@ -448,9 +567,9 @@ export function runDecoded(cpu: Cpu, end: number): void {
         case Op.Movx_M: {
           const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
           switch (subs[i]) {
-            case 0: r[regs[i]] = cpu.read8(segs[i], offset); break;
+            case 0: r[regs[i]] = load8(cpu, segs[i], offset); break;
             case 1: r[regs[i]] = cpu.read16(segs[i], offset); break;
-            case 2: r[regs[i]] = (cpu.read8(segs[i], offset) << 24) >> 24; break;
+            case 2: r[regs[i]] = (load8(cpu, segs[i], offset) << 24) >> 24; break;
             default: r[regs[i]] = (cpu.read16(segs[i], offset) << 16) >> 16; break;
           }
           break;
@@ -459,14 +578,14 @@ export function runDecoded(cpu: Cpu, end: number): void {
           r8[BYTE_REG[rms[i]]] = flags.condition(subs[i]) ? 1 : 0;
           break;
         case Op.Setcc_M:
-          cpu.write8(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, flags.condition(subs[i]) ? 1 : 0);
+          store8(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, flags.condition(subs[i]) ? 1 : 0);
           break;
         case Op.Cmov_R:
           if (flags.condition(subs[i])) r[regs[i]] = r[rms[i]];
           break;
         case Op.Cmov_M: {
           // The source is read (and may fault) even when the condition is false.
-          const value = cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          const value = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
           if (flags.condition(subs[i])) r[regs[i]] = value;
           break;
         }
@@ -474,7 +593,7 @@ export function runDecoded(cpu: Cpu, end: number): void {
           r[regs[i]] = imulTruncated(cpu, r[regs[i]], r[rms[i]], 4);
           break;
         case Op.Imul_M: {
-          const value = cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          const value = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
           r[regs[i]] = imulTruncated(cpu, r[regs[i]], value, 4);
           break;
         }
@@ -482,7 +601,7 @@ export function runDecoded(cpu: Cpu, end: number): void {
           r[regs[i]] = imulTruncated(cpu, r[rms[i]], imms[i], 4);
           break;
         case Op.Imul3_M: {
-          const value = cpu.read32(segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          const value = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
           r[regs[i]] = imulTruncated(cpu, value, imms[i], 4);
           break;
         }
@@ -500,6 +619,13 @@ export function runDecoded(cpu: Cpu, end: number): void {
           break;
       }
       budget--;
+      const fused = jccConditions[i];
+      if (fused !== 0 && budget > 0 && !cpu.checkInterrupts) {
+        // The Jcc that follows, fused into this record (icache.ts): retired as an instruction of its own.
+        budget--;
+        const after = (eip + jccLengths[i]) | 0;
+        eip = flags.condition(fused - 1) ? (after + jccDisps[i]) | 0 : after;
+      }
       if (cpu.checkInterrupts) break;
     }
   } catch (error) {
@@ -514,6 +640,99 @@ export function runDecoded(cpu: Cpu, end: number): void {
     cpu.eip = eip;
     cpu.instructionCount = end - budget;
   }
+}
+
+/** Record a 32-bit ADD, SUB or logic result for the lazy flags (what Flags.record does, minus its INC/DEC case). */
+function record32(flags: Flags, op: number, a: number, b: number, result: number): void {
+  flags.op = op;
+  flags.size = 4;
+  flags.a = a;
+  flags.b = b;
+  flags.result = result;
+}
+
+/** Group-2 shift `kind` (not RCL/RCR, which stay in the interpreter) by a nonzero count. */
+function shiftBy(cpu: Cpu, kind: number, value: number, count: number, size: number): number {
+  return kind >= 4 ? shiftLogical(cpu, kind, value, count, size) : shift(cpu, kind, value, count, size);
+}
+
+// Data access: a flat segment and a TLB hit go straight to RAM (aligned dwords as one
+// Int32Array element); anything else takes the checked path through the Cpu.
+
+function load32(cpu: Cpu, seg: number, offset: number): number {
+  if (cpu.segFlatRead[seg]) {
+    const linear = (cpu.segBase[seg] + offset) | 0;
+    const entry = cpu.tlbRead[linear >>> 12];
+    const address = entry | (linear & 0xfff);
+    if (entry >= 0) {
+      if ((address & 3) === 0) return cpu.ram32[address >> 2];
+      if ((linear & 0xfff) <= 0xffc) {
+        const ram = cpu.ram;
+        return ram[address] | (ram[address + 1] << 8) | (ram[address + 2] << 16) | (ram[address + 3] << 24);
+      }
+    }
+  }
+  return cpu.read32(seg, offset);
+}
+
+function load8(cpu: Cpu, seg: number, offset: number): number {
+  if (cpu.segFlatRead[seg]) {
+    const linear = (cpu.segBase[seg] + offset) | 0;
+    const entry = cpu.tlbRead[linear >>> 12];
+    if (entry >= 0) return cpu.ram[entry | (linear & 0xfff)];
+  }
+  return cpu.read8(seg, offset);
+}
+
+function store32(cpu: Cpu, seg: number, offset: number, value: number): void {
+  if (cpu.segFlatWrite[seg]) {
+    const linear = (cpu.segBase[seg] + offset) | 0;
+    const entry = cpu.tlbWrite[linear >>> 12];
+    const address = entry | (linear & 0xfff);
+    if (entry >= 0) {
+      if ((address & 3) === 0) {
+        cpu.ram32[address >> 2] = value;
+        return;
+      }
+      if ((linear & 0xfff) <= 0xffc) {
+        const ram = cpu.ram;
+        ramWrite32(cpu, address, value);
+        return;
+      }
+    }
+  }
+  cpu.write32(seg, offset, value);
+}
+
+function store8(cpu: Cpu, seg: number, offset: number, value: number): void {
+  if (cpu.segFlatWrite[seg]) {
+    const linear = (cpu.segBase[seg] + offset) | 0;
+    const entry = cpu.tlbWrite[linear >>> 12];
+    if (entry >= 0) {
+      cpu.ram[entry | (linear & 0xfff)] = value;
+      return;
+    }
+  }
+  cpu.write8(seg, offset, value);
+}
+
+/** A dword of RAM at a physical address that does not straddle a page. */
+function ramRead32(cpu: Cpu, address: number): number {
+  if ((address & 3) === 0) return cpu.ram32[address >> 2];
+  const ram = cpu.ram;
+  return ram[address] | (ram[address + 1] << 8) | (ram[address + 2] << 16) | (ram[address + 3] << 24);
+}
+
+function ramWrite32(cpu: Cpu, address: number, value: number): void {
+  if ((address & 3) === 0) {
+    cpu.ram32[address >> 2] = value;
+    return;
+  }
+  const ram = cpu.ram;
+  ram[address] = value;
+  ram[address + 1] = value >> 8;
+  ram[address + 2] = value >> 16;
+  ram[address + 3] = value >> 24;
 }
 
 /**

@@ -31,6 +31,8 @@ export const NO_REG = 8;
 
 const RECORDS = 1 << 17;
 const MAX_INSTRUCTION_LENGTH = 15;
+/** The most bytes one record covers: an instruction and a fused six-byte Jcc. */
+const MAX_SPAN = MAX_INSTRUCTION_LENGTH + 6;
 
 export class DecodedCache {
   readonly op = new Uint8Array(RECORDS);
@@ -47,6 +49,16 @@ export class DecodedCache {
   readonly sub = new Uint8Array(RECORDS);
   readonly disp = new Int32Array(RECORDS);
   readonly imm = new Int32Array(RECORDS);
+  /**
+   * A Jcc that directly follows the instruction, fused into its record (a
+   * compare and its branch cost one dispatch): its condition + 1 (0: none),
+   * length and displacement.
+   */
+  readonly jccCondition = new Uint8Array(RECORDS);
+  readonly jccLength = new Uint8Array(RECORDS);
+  readonly jccDisp = new Int32Array(RECORDS);
+  /** Bytes the record was decoded from (with a fused Jcc), for written(). */
+  readonly span = new Uint8Array(RECORDS);
 
   /**
    * Bumped whenever a page's records are dropped, so a caller holding a
@@ -93,9 +105,9 @@ export class DecodedCache {
     const table = this.pages[page];
     if (table === null || table === undefined) return;
     const last = Math.min(offset + length, PAGE_SIZE) - 1;
-    for (let start = Math.max(0, offset - (MAX_INSTRUCTION_LENGTH - 1)); start <= last; start++) {
+    for (let start = Math.max(0, offset - (MAX_SPAN - 1)); start <= last; start++) {
       const record = table[start];
-      if (record !== 0 && start + this.length[record] > offset) table[start] = 0;
+      if (record !== 0 && start + this.span[record] > offset) table[start] = 0;
     }
   }
 
@@ -388,10 +400,71 @@ function decodeInstruction(cache: DecodedCache, record: number, ram: Uint8Array,
         break;
     }
   }
-  // An interpreted instruction is fetched afresh each time; its length only matters to
+  if (overrun) op = Op.Generic;
+  else op = specialize(cache, record, op);
+  // An interpreted instruction is fetched afresh each time; its span only matters to
   // written(), which may as well drop it for any write nearby.
-  cache.length[record] = op === Op.Generic || overrun ? MAX_INSTRUCTION_LENGTH : p - physical;
-  return overrun ? Op.Generic : op;
+  cache.length[record] = p - physical;
+  cache.span[record] = op === Op.Generic ? MAX_INSTRUCTION_LENGTH : p - physical;
+  cache.jccCondition[record] = 0;
+  if (op !== Op.Generic && (op < Op.Jcc || op > Op.JmpRm_M)) fuseJcc(cache, record, ram, p, pageEnd);
+  return op;
+}
+
+/** The common 32-bit register ALU forms get handlers of their own, so their operation needs no second dispatch. */
+function specialize(cache: DecodedCache, record: number, op: Op): Op {
+  if (op === Op.AluRRm_R) {
+    // r32 op= r/m32 register form is the r/m form with the roles swapped.
+    const destination = cache.reg[record];
+    cache.reg[record] = cache.rm[record];
+    cache.rm[record] = destination;
+    op = Op.AluRmR_R;
+  }
+  if (op === Op.AluRmR_R) {
+    switch (cache.sub[record]) {
+      case 0: return Op.AddRR;
+      case 1: return Op.OrRR;
+      case 4: return Op.AndRR;
+      case 5: return Op.SubRR;
+      case 6: return Op.XorRR;
+      case 12: return Op.TestRR;
+      case 15: return Op.CmpRR;
+    }
+  } else if (op === Op.AluRmI_R) {
+    switch (cache.sub[record]) {
+      case 0: return Op.AddRI;
+      case 1: return Op.OrRI;
+      case 4: return Op.AndRI;
+      case 5: return Op.SubRI;
+      case 6: return Op.XorRI;
+      case 12: return Op.TestRI;
+      case 15: return Op.CmpRI;
+    }
+  }
+  return op;
+}
+
+/** Fuse the Jcc at `p`, if there is one wholly before `pageEnd`, into `record`. */
+function fuseJcc(cache: DecodedCache, record: number, ram: Uint8Array, p: number, pageEnd: number): void {
+  const opcode = ram[p];
+  let length: number;
+  let condition: number;
+  let displacement: number;
+  if (opcode >= 0x70 && opcode <= 0x7f && p + 2 <= pageEnd) {
+    length = 2;
+    condition = opcode & 0xf;
+    displacement = (ram[p + 1] << 24) >> 24;
+  } else if (opcode === 0x0f && p + 6 <= pageEnd && ram[p + 1] >= 0x80 && ram[p + 1] <= 0x8f) {
+    length = 6;
+    condition = ram[p + 1] & 0xf;
+    displacement = ram[p + 2] | (ram[p + 3] << 8) | (ram[p + 4] << 16) | (ram[p + 5] << 24);
+  } else {
+    return;
+  }
+  cache.jccCondition[record] = condition + 1;
+  cache.jccLength[record] = length;
+  cache.jccDisp[record] = displacement;
+  cache.span[record] += length;
 }
 
 /** Group 1's reg field as a `sub`: CMP (7) only sets flags. */

@@ -74,7 +74,11 @@ export class Mmu {
   private readonly inFilled = new Uint8Array(PAGES);
   private readonly global = new Uint8Array(PAGES);
 
+  /** RAM as 32-bit words, for page-table reads (a little-endian host, as in cpu.ts). */
+  private readonly ram32: Int32Array;
+
   constructor(readonly memory: PhysicalMemory) {
+    this.ram32 = new Int32Array(memory.ram.buffer, memory.ram.byteOffset, memory.ram.length >>> 2);
     memory.a20Listeners.push(() => this.flushAll());
   }
 
@@ -161,7 +165,7 @@ export class Mmu {
     }
 
     const pdeAddress = ((this.cr3 & ~OFFSET_MASK) | ((linear >>> 22) << 2)) >>> 0;
-    const pde = memory.read32(pdeAddress);
+    const pde = this.readEntry(pdeAddress);
     const accessBits = (write ? PF_WRITE : 0) | (user ? PF_USER : 0);
     if (!(pde & PTE_P)) throw new PageFault(linear, accessBits);
 
@@ -181,7 +185,7 @@ export class Mmu {
       isGlobal = (pde & PTE_G) !== 0;
     } else {
       const pteAddress = ((pde & ~OFFSET_MASK) | (((linear >>> PAGE_SHIFT) & 0x3ff) << 2)) >>> 0;
-      const pte = memory.read32(pteAddress);
+      const pte = this.readEntry(pteAddress);
       if (!(pte & PTE_P)) throw new PageFault(linear, accessBits);
       userOk = (pde & pte & PTE_U) !== 0;
       writableBoth = (pde & pte & PTE_W) !== 0;
@@ -198,6 +202,13 @@ export class Mmu {
     const supervisorWrite = writableBoth || !this.writeProtect;
     this.fill(page, base, true, userOk, dirty && supervisorWrite, dirty && userOk && writableBoth, isGlobal);
     return (base | (linear & OFFSET_MASK)) >>> 0;
+  }
+
+  /** A page-directory or page-table entry (4-byte aligned): straight from RAM when it lies there. */
+  private readEntry(address: number): number {
+    const physical = this.memory.mask(address);
+    if (physical < this.memory.ramSize && this.memory.pageKind[physical >>> PAGE_SHIFT] === PageKind.Ram) return this.ram32[physical >>> 2];
+    return this.memory.read32(physical);
   }
 
   read8(linear: number, user: boolean): number {

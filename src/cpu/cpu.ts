@@ -646,8 +646,9 @@ export class Cpu {
       this.ram[entry | (linear & 0xfff)] = value;
       return;
     }
+    const mmioWrites = this.memory.mmioWrites;
     this.mmu.write8(linear, value, user);
-    this.checkInterrupts = true; // an MMIO write may have unmasked or raised an interrupt
+    if (this.memory.mmioWrites !== mmioWrites) this.checkInterrupts = true; // a device may have raised or unmasked an interrupt
   }
 
   writeLinear16(linear: number, value: number, user: boolean): void {
@@ -659,8 +660,9 @@ export class Cpu {
       this.ram[address + 1] = value >> 8;
       return;
     }
+    const mmioWrites = this.memory.mmioWrites;
     this.mmu.write16(linear, value, user);
-    this.checkInterrupts = true;
+    if (this.memory.mmioWrites !== mmioWrites) this.checkInterrupts = true; // a device may have raised or unmasked an interrupt
   }
 
   writeLinear32(linear: number, value: number, user: boolean): void {
@@ -675,8 +677,9 @@ export class Cpu {
       ram[address + 3] = value >> 24;
       return;
     }
+    const mmioWrites = this.memory.mmioWrites;
     this.mmu.write32(linear, value, user);
-    this.checkInterrupts = true;
+    if (this.memory.mmioWrites !== mmioWrites) this.checkInterrupts = true; // a device may have raised or unmasked an interrupt
   }
 
   // ---- Instruction fetch -------------------------------------------------

@@ -15,7 +15,7 @@
 // block-compiling tier can translate the same records into code instead.
 
 import { alu, dec, imulTruncated, inc, neg, shift, shiftLogical } from './alu.ts';
-import { OP_ADD, OP_LOGIC, OP_SUB, type Flags } from './flags.ts';
+import { OP_ADD, OP_LOGIC, OP_SHIFT, OP_SUB, type Flags } from './flags.ts';
 import { CS, EAX, EBP, EDX, ESP, SS, type Cpu } from './cpu.ts';
 
 /** Handlers of decoded records. `_R`/`_M`: the r/m operand is a register or memory. */
@@ -53,6 +53,10 @@ export const enum Op {
   /** AluRmR_R and AluRmI_R for one operation each: r/m32 (a register) op= r32 or imm32. */
   AddRR, OrRR, AndRR, SubRR, XorRR, TestRR, CmpRR,
   AddRI, OrRI, AndRI, SubRI, XorRI, TestRI, CmpRI,
+  /** Shift_R for SHL, SHR and SAR: by `imm` (1-31), or by CL when `imm` is -1. */
+  Shl_R, Shr_R, Sar_R,
+  /** Movx for MOVZX from a byte (the commonest of the four). */
+  Movzx8_R, Movzx8_M,
 }
 
 /** reg8 index of a ModRM byte-register number: AL CL DL BL AH CH DH BH. */
@@ -523,6 +527,40 @@ export function runDecoded(cpu: Cpu, end: number): void {
           if (count !== 0) r[rms[i]] = shiftBy(cpu, subs[i], r[rms[i]], count, 4);
           break;
         }
+        case Op.Shl_R: {
+          // As shiftLogical for a 32-bit operand: CF is the last bit out, OF = CF xor the new sign.
+          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+          if (count === 0) break;
+          const n = rms[i];
+          const a = r[n];
+          const result = a << count;
+          const cf = (a >>> (32 - count)) & 1;
+          flags.record(OP_SHIFT, 4, cf | (((result >>> 31) ^ cf) << 1), 0, result);
+          r[n] = result;
+          break;
+        }
+        case Op.Shr_R: {
+          // OF = the sign before the last step xor the new sign (exact for a count of 1, QEMU's for more).
+          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+          if (count === 0) break;
+          const n = rms[i];
+          const a = r[n];
+          const lastStep = a >>> (count - 1);
+          const result = a >>> count;
+          flags.record(OP_SHIFT, 4, (lastStep & 1) | (((lastStep >>> 31) ^ (result >>> 31)) << 1), 0, result);
+          r[n] = result;
+          break;
+        }
+        case Op.Sar_R: {
+          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+          if (count === 0) break;
+          const n = rms[i];
+          const a = r[n];
+          const result = a >> count;
+          flags.record(OP_SHIFT, 4, (a >> (count - 1)) & 1, 0, result);
+          r[n] = result;
+          break;
+        }
         case Op.Shift_M: {
           const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
           const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
@@ -564,6 +602,12 @@ export function runDecoded(cpu: Cpu, end: number): void {
           }
           break;
         }
+        case Op.Movzx8_R:
+          r[regs[i]] = r8[BYTE_REG[rms[i]]];
+          break;
+        case Op.Movzx8_M:
+          r[regs[i]] = load8(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+          break;
         case Op.Movx_M: {
           const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
           switch (subs[i]) {

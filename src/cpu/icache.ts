@@ -411,7 +411,7 @@ function decodeInstruction(cache: DecodedCache, record: number, ram: Uint8Array,
   return op;
 }
 
-/** The common 32-bit register ALU forms get handlers of their own, so their operation needs no second dispatch. */
+/** The common forms get handlers of their own, so their operation needs no second dispatch. */
 function specialize(cache: DecodedCache, record: number, op: Op): Op {
   if (op === Op.AluRRm_R) {
     // r32 op= r/m32 register form is the r/m form with the roles swapped.
@@ -430,6 +430,15 @@ function specialize(cache: DecodedCache, record: number, op: Op): Op {
       case 12: return Op.TestRR;
       case 15: return Op.CmpRR;
     }
+  } else if (op === Op.Shift_R) {
+    switch (cache.sub[record]) {
+      case 4:
+      case 6: return Op.Shl_R;
+      case 5: return Op.Shr_R;
+      case 7: return Op.Sar_R;
+    }
+  } else if (op === Op.Movx_R || op === Op.Movx_M) {
+    if (cache.sub[record] === 0) return op === Op.Movx_R ? Op.Movzx8_R : Op.Movzx8_M;
   } else if (op === Op.AluRmI_R) {
     switch (cache.sub[record]) {
       case 0: return Op.AddRI;

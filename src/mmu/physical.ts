@@ -45,6 +45,8 @@ export class PhysicalMemory {
    * this; the default does nothing.
    */
   onPageWritten: (page: number, offset: number, length: number) => void = () => {};
+  /** Writes that reached a device's registers: the CPU checks for interrupts after one. */
+  mmioWrites = 0;
 
   constructor(ramBytes: number) {
     if (ramBytes % PAGE_SIZE !== 0) throw new Error('RAM size must be a multiple of 4 KiB');
@@ -137,6 +139,12 @@ export class PhysicalMemory {
 
   write16(address: number, value: number): void {
     address = this.mask(address);
+    if ((address & 0xfff) <= 0xffe && address < this.ramSize && this.pageKind[address >>> PAGE_SHIFT] === PageKind.Ram) {
+      this.ram[address] = value;
+      this.ram[address + 1] = value >>> 8;
+      this.onPageWritten(address >>> PAGE_SHIFT, address & (PAGE_SIZE - 1), 2);
+      return;
+    }
     if ((address & 0xfff) <= 0xffe && this.pageKind[address >>> PAGE_SHIFT] === PageKind.Mmio) {
       this.writeSlow(address, 2, value & 0xffff);
       return;
@@ -147,6 +155,15 @@ export class PhysicalMemory {
 
   write32(address: number, value: number): void {
     address = this.mask(address);
+    if ((address & 0xfff) <= 0xffc && address < this.ramSize && this.pageKind[address >>> PAGE_SHIFT] === PageKind.Ram) {
+      const r = this.ram;
+      r[address] = value;
+      r[address + 1] = value >>> 8;
+      r[address + 2] = value >>> 16;
+      r[address + 3] = value >>> 24;
+      this.onPageWritten(address >>> PAGE_SHIFT, address & (PAGE_SIZE - 1), 4);
+      return;
+    }
     if ((address & 0xfff) <= 0xffc && this.pageKind[address >>> PAGE_SHIFT] === PageKind.Mmio) {
       this.writeSlow(address, 4, value >>> 0);
       return;
@@ -210,6 +227,7 @@ export class PhysicalMemory {
   private writeSlow(address: number, size: AccessSize, value: number): void {
     const page = address >>> PAGE_SHIFT;
     if (this.pageKind[page] === PageKind.Mmio) {
+      this.mmioWrites++;
       const window = this.mmioPages.get(page)!;
       const offset = address - window.base;
       if (offset < window.length) window.block.write(offset, size, value);

@@ -94,12 +94,12 @@ export function runDecoded(cpu: Cpu, end: number): void {
 
   let eip = cpu.eip;
   let budget = end - cpu.instructionCount;
-  // The code page being run: its linear page number, physical base and record table, valid while
-  // the cache's epoch stands (a write to any code page bumps it) and until the interpreter runs.
+  // The code page being run: its linear page number, physical base and record table. They stay
+  // valid until the interpreter runs (it may change CS, CPL or the TLB) or the cache is flushed
+  // (only ever by decode()); a write to the page only zeroes entries in the table.
   let tablePage = -1;
   let codeBase = 0;
   let table: Int32Array = NO_TABLE;
-  let epoch = -1;
   /** The instruction in flight runs in a handler here, not in the interpreter (see the catch). */
   let inHandler = false;
   let startEip = eip;
@@ -108,22 +108,21 @@ export function runDecoded(cpu: Cpu, end: number): void {
       const linear = (segBase[CS] + eip) | 0;
       const page = linear >>> 12;
       let i = -1;
-      if (page === tablePage && cache.epoch === epoch) {
+      if (page === tablePage) {
         i = table[linear & 0xfff];
       } else if (cpu.flatCode && cpu.tlbRead[page] >= 0) {
         codeBase = cpu.tlbRead[page];
         table = cache.tableFor(codeBase >>> 12);
         tablePage = page;
-        epoch = cache.epoch;
         i = table[linear & 0xfff];
       }
       if (i === 0) {
         i = cache.decode(codeBase | (linear & 0xfff));
-        epoch = -1; // decoding may have flushed the whole cache
+        tablePage = -1; // decoding may have flushed the whole cache
       }
-      if (i < 0 || ops[i] === Op.Generic) {
-        // Not 32-bit flat code, a fetch the TLB cannot answer yet (the interpreter's fetch fills it
-        // or faults), or an instruction without a handler: one step of the interpreter.
+      if (i < 0) {
+        // Not 32-bit flat code, or a fetch the TLB cannot answer yet (the interpreter's fetch
+        // fills it or faults): one step of the interpreter.
         inHandler = false;
         cpu.eip = eip;
         cpu.instructionCount = end - budget;
@@ -139,6 +138,15 @@ export function runDecoded(cpu: Cpu, end: number): void {
       const next = (eip + lengths[i]) | 0;
       eip = next;
       switch (ops[i]) {
+        case Op.Generic:
+          // No handler: one step of the interpreter, which fetches the instruction afresh.
+          inHandler = false;
+          cpu.eip = startEip;
+          cpu.instructionCount = end - budget;
+          cpu.step();
+          eip = cpu.eip;
+          tablePage = -1;
+          break;
         case Op.Nop:
           break;
 
@@ -787,6 +795,11 @@ function ramWrite32(cpu: Cpu, address: number, value: number): void {
  * before the flags change.
  */
 function updateAddress(cpu: Cpu, seg: number, offset: number, size: number): number {
+  if (cpu.segFlatWrite[seg]) {
+    const flat = (cpu.segBase[seg] + offset) | 0;
+    const entry = cpu.tlbWrite[flat >>> 12];
+    if (entry >= 0 && (flat & 0xfff) <= 0x1000 - size) return entry | (flat & 0xfff);
+  }
   const linear = cpu.linearFor(seg, offset, size, true);
   const pageOffset = linear & 0xfff;
   const entry = cpu.tlbWrite[linear >>> 12];

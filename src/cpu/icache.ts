@@ -60,12 +60,6 @@ export class DecodedCache {
   /** Bytes the record was decoded from (with a fused Jcc), for written(). */
   readonly span = new Uint8Array(RECORDS);
 
-  /**
-   * Bumped whenever a page's records are dropped, so a caller holding a
-   * page's table (dispatch.ts) knows to look it up again.
-   */
-  epoch = 0;
-
   /** Record 0 means "not decoded", so the store starts at 1. */
   private used = 1;
   /** Per physical page: record number by offset, or null for a page with no decoded code. */
@@ -116,7 +110,6 @@ export class DecodedCache {
     const table = this.pages[page];
     if (table === null || table === undefined) return;
     this.pages[page] = null;
-    this.epoch++;
     this.mmu.unprotectCode(page);
     this.sparePages.push(table.fill(0));
     const live = this.livePages.indexOf(page);

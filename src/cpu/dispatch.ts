@@ -15,7 +15,7 @@
 // block-compiling tier can translate the same records into code instead.
 
 import { alu, dec, imulTruncated, inc, neg, shift, shiftLogical } from './alu.ts';
-import { OP_ADD, OP_LOGIC, OP_SHIFT, OP_SUB, type Flags } from './flags.ts';
+import { FLAG_CF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SHIFT, OP_SUB, type Flags } from './flags.ts';
 import { CS, EAX, EBP, EDX, ESP, SS, type Cpu } from './cpu.ts';
 
 /** Handlers of decoded records. `_R`/`_M`: the r/m operand is a register or memory. */
@@ -24,7 +24,7 @@ export const enum Op {
   Nop,
   /** ALU op `sub` (0-7; +8: flags only, no write back) on r/m32 and r32, result to r/m. */
   AluRmR_R, AluRmR_M,
-  /** ... on r32 and r/m32, result to r32. */
+  /** ... on r32 and r/m32, result to r32 (the register form is decoded as AluRmR_R). */
   AluRRm_R, AluRRm_M,
   /** ... on r/m32 and an immediate (already sign-extended). */
   AluRmI_R, AluRmI_M,
@@ -33,7 +33,7 @@ export const enum Op {
   MovRmR_R, MovRmR_M, MovRRm_M, MovRmI_M, MovRI,
   Mov8RmR_R, Mov8RmR_M, Mov8RRm_R, Mov8RRm_M, Mov8RmI_M, Mov8RI,
   Lea,
-  /** INC (sub 0) / DEC (sub 1). */
+  /** INC (sub 0) / DEC (sub 1); the 32-bit register form is decoded as Inc_R or Dec_R. */
   IncDec_R, IncDec_M, IncDec8_R, IncDec8_M,
   Push_R, Push_M, PushI, Pop_R,
   /** Jcc: condition `sub`, displacement `imm`. */
@@ -57,6 +57,8 @@ export const enum Op {
   Shl_R, Shr_R, Sar_R,
   /** Movx for MOVZX from a byte (the commonest of the four). */
   Movzx8_R, Movzx8_M,
+  /** IncDec_R for INC and DEC. */
+  Inc_R, Dec_R,
 }
 
 /** reg8 index of a ModRM byte-register number: AL CL DL BL AH CH DH BH. */
@@ -172,12 +174,6 @@ export function runDecoded(cpu: Cpu, end: number): void {
           } else {
             store32(cpu, segs[i], offset, alu(cpu, sub, load32(cpu, segs[i], offset), r[regs[i]], 4));
           }
-          break;
-        }
-        case Op.AluRRm_R: {
-          const sub = subs[i];
-          const result = alu(cpu, sub & 7, r[regs[i]], r[rms[i]], 4);
-          if (!(sub & FLAGS_ONLY)) r[regs[i]] = result;
           break;
         }
         case Op.AluRRm_M: {
@@ -427,9 +423,20 @@ export function runDecoded(cpu: Cpu, end: number): void {
           break;
 
         // ---- INC, DEC, NOT, NEG ----
-        case Op.IncDec_R: {
+        case Op.Inc_R: {
           const n = rms[i];
-          r[n] = subs[i] ? dec(cpu, r[n], 4) : inc(cpu, r[n], 4);
+          const a = r[n];
+          const result = (a + 1) | 0;
+          recordIncDec(flags, OP_INC, a, result);
+          r[n] = result;
+          break;
+        }
+        case Op.Dec_R: {
+          const n = rms[i];
+          const a = r[n];
+          const result = (a - 1) | 0;
+          recordIncDec(flags, OP_DEC, a, result);
+          r[n] = result;
           break;
         }
         case Op.IncDec_M: {
@@ -700,6 +707,16 @@ function record32(flags: Flags, op: number, a: number, b: number, result: number
   flags.size = 4;
   flags.a = a;
   flags.b = b;
+  flags.result = result;
+}
+
+/** Record a 32-bit INC or DEC, which leave CF as it was (what Flags.record does for them). */
+function recordIncDec(flags: Flags, op: number, a: number, result: number): void {
+  if (flags.op !== OP_NONE) flags.bits = (flags.bits & ~FLAG_CF) | (flags.cf() ? FLAG_CF : 0);
+  flags.op = op;
+  flags.size = 4;
+  flags.a = a;
+  flags.b = 1;
   flags.result = result;
 }
 

@@ -423,6 +423,8 @@ function specialize(cache: DecodedCache, record: number, op: Op): Op {
       case 12: return Op.TestRR;
       case 15: return Op.CmpRR;
     }
+  } else if (op === Op.IncDec_R) {
+    return cache.sub[record] === 0 ? Op.Inc_R : Op.Dec_R;
   } else if (op === Op.Shift_R) {
     switch (cache.sub[record]) {
       case 4:

@@ -59,6 +59,12 @@ export const enum Op {
   Movzx8_R, Movzx8_M,
   /** IncDec_R for INC and DEC. */
   Inc_R, Dec_R,
+  /**
+   * The same with the Jcc that follows fused into the record (condition
+   * jccCondition, length jccLength, displacement jccDisp): a loop's compare
+   * and branch cost one dispatch. The Jcc retires as an instruction of its own.
+   */
+  CmpRR_Jcc, CmpRI_Jcc, TestRR_Jcc, TestRI_Jcc, AndRI_Jcc, AddRI_Jcc, SubRI_Jcc, Inc_R_Jcc, Dec_R_Jcc,
 }
 
 /** reg8 index of a ModRM byte-register number: AL CL DL BL AH CH DH BH. */
@@ -384,6 +390,129 @@ export function runDecoded(cpu: Cpu, end: number): void {
           break;
         }
 
+        // Compares and counts with the Jcc after them: a register op never sets checkInterrupts,
+        // so the Jcc runs unless the budget ends between the two.
+        case Op.CmpRR_Jcc: {
+          const n = rms[i];
+          const a = r[n];
+          const b = r[regs[i]];
+          const result = (a - b) | 0;
+          record32(flags, OP_SUB, a, b, result);
+          if (budget > 1) {
+            budget--;
+            const after = (next + jccLengths[i]) | 0;
+            eip = flags.condition(jccConditions[i]) ? (after + jccDisps[i]) | 0 : after;
+          }
+          break;
+        }
+        case Op.CmpRI_Jcc: {
+          const n = rms[i];
+          const a = r[n];
+          const b = imms[i];
+          const result = (a - b) | 0;
+          record32(flags, OP_SUB, a, b, result);
+          if (budget > 1) {
+            budget--;
+            const after = (next + jccLengths[i]) | 0;
+            eip = flags.condition(jccConditions[i]) ? (after + jccDisps[i]) | 0 : after;
+          }
+          break;
+        }
+        case Op.TestRR_Jcc: {
+          const n = rms[i];
+          const a = r[n];
+          const b = r[regs[i]];
+          const result = (a & b) | 0;
+          record32(flags, OP_LOGIC, a, b, result);
+          if (budget > 1) {
+            budget--;
+            const after = (next + jccLengths[i]) | 0;
+            eip = flags.condition(jccConditions[i]) ? (after + jccDisps[i]) | 0 : after;
+          }
+          break;
+        }
+        case Op.TestRI_Jcc: {
+          const n = rms[i];
+          const a = r[n];
+          const b = imms[i];
+          const result = (a & b) | 0;
+          record32(flags, OP_LOGIC, a, b, result);
+          if (budget > 1) {
+            budget--;
+            const after = (next + jccLengths[i]) | 0;
+            eip = flags.condition(jccConditions[i]) ? (after + jccDisps[i]) | 0 : after;
+          }
+          break;
+        }
+        case Op.AndRI_Jcc: {
+          const n = rms[i];
+          const a = r[n];
+          const b = imms[i];
+          const result = (a & b) | 0;
+          record32(flags, OP_LOGIC, a, b, result);
+          r[n] = result;
+          if (budget > 1) {
+            budget--;
+            const after = (next + jccLengths[i]) | 0;
+            eip = flags.condition(jccConditions[i]) ? (after + jccDisps[i]) | 0 : after;
+          }
+          break;
+        }
+        case Op.AddRI_Jcc: {
+          const n = rms[i];
+          const a = r[n];
+          const b = imms[i];
+          const result = (a + b) | 0;
+          record32(flags, OP_ADD, a, b, result);
+          r[n] = result;
+          if (budget > 1) {
+            budget--;
+            const after = (next + jccLengths[i]) | 0;
+            eip = flags.condition(jccConditions[i]) ? (after + jccDisps[i]) | 0 : after;
+          }
+          break;
+        }
+        case Op.SubRI_Jcc: {
+          const n = rms[i];
+          const a = r[n];
+          const b = imms[i];
+          const result = (a - b) | 0;
+          record32(flags, OP_SUB, a, b, result);
+          r[n] = result;
+          if (budget > 1) {
+            budget--;
+            const after = (next + jccLengths[i]) | 0;
+            eip = flags.condition(jccConditions[i]) ? (after + jccDisps[i]) | 0 : after;
+          }
+          break;
+        }
+        case Op.Inc_R_Jcc: {
+          const n = rms[i];
+          const a = r[n];
+          const result = (a + 1) | 0;
+          recordIncDec(flags, OP_INC, a, result);
+          r[n] = result;
+          if (budget > 1) {
+            budget--;
+            const after = (next + jccLengths[i]) | 0;
+            eip = flags.condition(jccConditions[i]) ? (after + jccDisps[i]) | 0 : after;
+          }
+          break;
+        }
+        case Op.Dec_R_Jcc: {
+          const n = rms[i];
+          const a = r[n];
+          const result = (a - 1) | 0;
+          recordIncDec(flags, OP_DEC, a, result);
+          r[n] = result;
+          if (budget > 1) {
+            budget--;
+            const after = (next + jccLengths[i]) | 0;
+            eip = flags.condition(jccConditions[i]) ? (after + jccDisps[i]) | 0 : after;
+          }
+          break;
+        }
+
         // ---- MOV, LEA ----
         case Op.MovRmR_R:
           r[rms[i]] = r[regs[i]];
@@ -678,13 +807,6 @@ export function runDecoded(cpu: Cpu, end: number): void {
           break;
       }
       budget--;
-      const fused = jccConditions[i];
-      if (fused !== 0 && budget > 0 && !cpu.checkInterrupts) {
-        // The Jcc that follows, fused into this record (icache.ts): retired as an instruction of its own.
-        budget--;
-        const after = (eip + jccLengths[i]) | 0;
-        eip = flags.condition(fused - 1) ? (after + jccDisps[i]) | 0 : after;
-      }
       if (cpu.checkInterrupts) break;
     }
   } catch (error) {

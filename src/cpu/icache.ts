@@ -50,9 +50,8 @@ export class DecodedCache {
   readonly disp = new Int32Array(RECORDS);
   readonly imm = new Int32Array(RECORDS);
   /**
-   * A Jcc that directly follows the instruction, fused into its record (a
-   * compare and its branch cost one dispatch): its condition + 1 (0: none),
-   * length and displacement.
+   * For the *_Jcc ops (dispatch.ts): the Jcc that directly follows the
+   * instruction, fused into its record, by condition, length and displacement.
    */
   readonly jccCondition = new Uint8Array(RECORDS);
   readonly jccLength = new Uint8Array(RECORDS);
@@ -399,8 +398,8 @@ function decodeInstruction(cache: DecodedCache, record: number, ram: Uint8Array,
   // written(), which may as well drop it for any write nearby.
   cache.length[record] = p - physical;
   cache.span[record] = op === Op.Generic ? MAX_INSTRUCTION_LENGTH : p - physical;
-  cache.jccCondition[record] = 0;
-  if (op !== Op.Generic && (op < Op.Jcc || op > Op.JmpRm_M)) fuseJcc(cache, record, ram, p, pageEnd);
+  const fused = fusedOp(op);
+  if (fused !== op && fuseJcc(cache, record, ram, p, pageEnd)) return fused;
   return op;
 }
 
@@ -448,8 +447,24 @@ function specialize(cache: DecodedCache, record: number, op: Op): Op {
   return op;
 }
 
+/** The op that also runs a following Jcc, for the register compares and counts that loops end with. */
+function fusedOp(op: Op): Op {
+  switch (op) {
+    case Op.CmpRR: return Op.CmpRR_Jcc;
+    case Op.CmpRI: return Op.CmpRI_Jcc;
+    case Op.TestRR: return Op.TestRR_Jcc;
+    case Op.TestRI: return Op.TestRI_Jcc;
+    case Op.AndRI: return Op.AndRI_Jcc;
+    case Op.AddRI: return Op.AddRI_Jcc;
+    case Op.SubRI: return Op.SubRI_Jcc;
+    case Op.Inc_R: return Op.Inc_R_Jcc;
+    case Op.Dec_R: return Op.Dec_R_Jcc;
+    default: return op;
+  }
+}
+
 /** Fuse the Jcc at `p`, if there is one wholly before `pageEnd`, into `record`. */
-function fuseJcc(cache: DecodedCache, record: number, ram: Uint8Array, p: number, pageEnd: number): void {
+function fuseJcc(cache: DecodedCache, record: number, ram: Uint8Array, p: number, pageEnd: number): boolean {
   const opcode = ram[p];
   let length: number;
   let condition: number;
@@ -463,12 +478,13 @@ function fuseJcc(cache: DecodedCache, record: number, ram: Uint8Array, p: number
     condition = ram[p + 1] & 0xf;
     displacement = ram[p + 2] | (ram[p + 3] << 8) | (ram[p + 4] << 16) | (ram[p + 5] << 24);
   } else {
-    return;
+    return false;
   }
-  cache.jccCondition[record] = condition + 1;
+  cache.jccCondition[record] = condition;
   cache.jccLength[record] = length;
   cache.jccDisp[record] = displacement;
   cache.span[record] += length;
+  return true;
 }
 
 /** Group 1's reg field as a `sub`: CMP (7) only sets flags. */

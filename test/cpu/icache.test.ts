@@ -105,3 +105,24 @@ describe('writes from outside the CPU', () => {
     expect(m.cpu.reg32[EAX]).toBe(9);
   });
 });
+
+describe('fused compare and branch', () => {
+  const LOOP = 'bits 32\norg 0x7c00\nmov ecx, 50\nxor eax, eax\nagain: add eax, ecx\ncmp ecx, 25\njne skip\nadd eax, 1000\nskip: dec ecx\njnz again\nhlt\n';
+
+  it('retire as two instructions, even when a run ends between them', () => {
+    const whole = machine(assemble(LOOP));
+    const all = whole.run();
+    const stepped = machine(assemble(LOOP));
+    let count = 0;
+    while (!stepped.cpu.halted) count += stepped.cpu.run(1);
+    expect(count).toBe(all);
+    expect(stepped.cpu.reg32[EAX]).toBe(whole.cpu.reg32[EAX]);
+    expect(whole.cpu.reg32[EAX]).toBe(1275 + 1000);
+    // Odd slices land between the compare and its branch at some point.
+    const sliced = machine(assemble(LOOP));
+    let slicedCount = 0;
+    while (!sliced.cpu.halted) slicedCount += sliced.cpu.run(3);
+    expect(slicedCount).toBe(all);
+    expect(sliced.cpu.reg32[EAX]).toBe(whole.cpu.reg32[EAX]);
+  });
+});

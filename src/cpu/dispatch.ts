@@ -16,7 +16,7 @@
 
 import { alu, dec, imulTruncated, inc, neg, shift, shiftLogical } from './alu.ts';
 import { FLAG_CF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SHIFT, OP_SUB, type Flags } from './flags.ts';
-import { CS, EAX, EBP, EDX, ESP, SS, type Cpu } from './cpu.ts';
+import { ATTR_DB, CS, EAX, EBP, EDX, ESP, SS, type Cpu } from './cpu.ts';
 
 /** Handlers of decoded records. `_R`/`_M`: the r/m operand is a register or memory. */
 export const enum Op {
@@ -605,16 +605,16 @@ export function runDecoded(cpu: Cpu, end: number): void {
 
         // ---- Stack ----
         case Op.Push_R:
-          cpu.push32(r[rms[i]]);
+          push32(cpu, r[rms[i]]);
           break;
         case Op.Push_M:
-          cpu.push32(load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0));
+          push32(cpu, load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0));
           break;
         case Op.PushI:
-          cpu.push32(imms[i]);
+          push32(cpu, imms[i]);
           break;
         case Op.Pop_R: {
-          const value = cpu.pop32();
+          const value = pop32(cpu);
           r[rms[i]] = value;
           break;
         }
@@ -635,26 +635,26 @@ export function runDecoded(cpu: Cpu, end: number): void {
           eip = (next + imms[i]) | 0;
           break;
         case Op.CallRel:
-          cpu.push32(next);
+          push32(cpu, next);
           eip = (next + imms[i]) | 0;
           break;
         case Op.Ret:
-          eip = cpu.pop32();
+          eip = pop32(cpu);
           break;
         case Op.RetI: {
-          eip = cpu.pop32();
+          eip = pop32(cpu);
           cpu.sp = cpu.sp + imms[i];
           break;
         }
         case Op.CallRm_R: {
           const target = r[rms[i]];
-          cpu.push32(next);
+          push32(cpu, next);
           eip = target;
           break;
         }
         case Op.CallRm_M: {
           const target = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
-          cpu.push32(next);
+          push32(cpu, next);
           eip = target;
           break;
         }
@@ -924,6 +924,36 @@ function ramWrite32(cpu: Cpu, address: number, value: number): void {
   ram[address + 1] = value >> 8;
   ram[address + 2] = value >> 16;
   ram[address + 3] = value >> 24;
+}
+
+// The stack: a flat 32-bit SS and an aligned slot in a TLB-mapped page go straight to RAM.
+
+function push32(cpu: Cpu, value: number): void {
+  const esp = (cpu.reg32[ESP] - 4) | 0;
+  if (cpu.segFlatWrite[SS] && cpu.segAttributes[SS] & ATTR_DB) {
+    const linear = (cpu.segBase[SS] + esp) | 0;
+    const entry = cpu.tlbWrite[linear >>> 12];
+    if (entry >= 0 && (linear & 3) === 0) {
+      cpu.ram32[(entry | (linear & 0xfff)) >> 2] = value;
+      cpu.reg32[ESP] = esp;
+      return;
+    }
+  }
+  cpu.push32(value);
+}
+
+function pop32(cpu: Cpu): number {
+  const esp = cpu.reg32[ESP];
+  if (cpu.segFlatRead[SS] && cpu.segAttributes[SS] & ATTR_DB) {
+    const linear = (cpu.segBase[SS] + esp) | 0;
+    const entry = cpu.tlbRead[linear >>> 12];
+    if (entry >= 0 && (linear & 3) === 0) {
+      const value = cpu.ram32[(entry | (linear & 0xfff)) >> 2];
+      cpu.reg32[ESP] = esp + 4;
+      return value;
+    }
+  }
+  return cpu.pop32();
 }
 
 /**

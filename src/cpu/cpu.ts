@@ -2,8 +2,10 @@
 // and the TLB, lazy flags, and the run loop with interrupt and exception
 // delivery.
 //
-// Instruction execution lives in execute.ts (the opcode switch, by family),
-// protected-mode mechanics (descriptor loads, gates, privilege changes) in
+// Instruction execution lives in execute.ts (the opcode switch, by family:
+// the interpreter, the reference for every instruction) and, for 32-bit flat
+// code, in dispatch.ts, which runs instructions decoded once into the cache
+// of icache.ts. Protected-mode mechanics (descriptor loads, gates, privilege changes) in
 // system.ts, flags in flags.ts. Faults are JS exceptions of class CpuFault or
 // the MMU's PageFault, thrown from deep inside an instruction and caught by
 // run(), which rolls EIP and ESP back to the start of the faulting

@@ -1,12 +1,13 @@
 // The decoded-instruction cache: instructions decoded once into compact
-// records, found again by physical address, dropped when their page is
+// records, found again by physical address, dropped when their bytes are
 // written.
 //
 // A record is one index into the parallel typed arrays below (struct of
 // arrays: no object per instruction, nothing allocated while running). It
 // holds the handler (`op`, an Op below, run by dispatch.ts), the length, the
 // ModRM fields already split (register numbers, base and index registers,
-// scale, displacement, the segment after prefixes) and the immediate. Only
+// scale, displacement, the segment after prefixes) and the immediate; a
+// register compare or count keeps the Jcc after it in the same record. Only
 // the hot forms of 32-bit code get a handler of their own; every other
 // instruction, and any that does not fit in its page, is an Op.Generic
 // record that dispatch.ts hands to the interpreter in execute.ts, which
@@ -18,8 +19,10 @@
 // dispatch.ts checks before it looks here (a 16-bit or limited CS runs
 // through the interpreter). Writes: the MMU gives a code page no write entry
 // (Mmu.protectCode), so every write to it reaches PhysicalMemory's slow path
-// and onPageWritten, as DMA does; invalidatePage then forgets the whole page.
-// When the record store is full, everything is forgotten at once.
+// and onPageWritten, as DMA does; written() then forgets the records that
+// cover the bytes written, and the rest of the page stays (code and data
+// share pages). When the record store is full, everything is forgotten at
+// once.
 
 import type { Mmu } from '../mmu/mmu.ts';
 import { PAGE_SHIFT, PAGE_SIZE } from '../mmu/physical.ts';

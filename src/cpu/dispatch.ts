@@ -853,7 +853,8 @@ function shiftBy(cpu: Cpu, kind: number, value: number, count: number, size: num
 function load32(cpu: Cpu, seg: number, offset: number): number {
   if (cpu.segFlatRead[seg]) {
     const linear = (cpu.segBase[seg] + offset) | 0;
-    const entry = cpu.tlbRead[linear >>> 12];
+    let entry = cpu.tlbRead[linear >>> 12];
+    if (entry < 0) entry = fillTlb(cpu, linear, false);
     const address = entry | (linear & 0xfff);
     if (entry >= 0) {
       if ((address & 3) === 0) return cpu.ram32[address >> 2];
@@ -869,7 +870,8 @@ function load32(cpu: Cpu, seg: number, offset: number): number {
 function load8(cpu: Cpu, seg: number, offset: number): number {
   if (cpu.segFlatRead[seg]) {
     const linear = (cpu.segBase[seg] + offset) | 0;
-    const entry = cpu.tlbRead[linear >>> 12];
+    let entry = cpu.tlbRead[linear >>> 12];
+    if (entry < 0) entry = fillTlb(cpu, linear, false);
     if (entry >= 0) return cpu.ram[entry | (linear & 0xfff)];
   }
   return cpu.read8(seg, offset);
@@ -878,7 +880,8 @@ function load8(cpu: Cpu, seg: number, offset: number): number {
 function store32(cpu: Cpu, seg: number, offset: number, value: number): void {
   if (cpu.segFlatWrite[seg]) {
     const linear = (cpu.segBase[seg] + offset) | 0;
-    const entry = cpu.tlbWrite[linear >>> 12];
+    let entry = cpu.tlbWrite[linear >>> 12];
+    if (entry < 0) entry = fillTlb(cpu, linear, true);
     const address = entry | (linear & 0xfff);
     if (entry >= 0) {
       if ((address & 3) === 0) {
@@ -898,13 +901,24 @@ function store32(cpu: Cpu, seg: number, offset: number, value: number): void {
 function store8(cpu: Cpu, seg: number, offset: number, value: number): void {
   if (cpu.segFlatWrite[seg]) {
     const linear = (cpu.segBase[seg] + offset) | 0;
-    const entry = cpu.tlbWrite[linear >>> 12];
+    let entry = cpu.tlbWrite[linear >>> 12];
+    if (entry < 0) entry = fillTlb(cpu, linear, true);
     if (entry >= 0) {
       cpu.ram[entry | (linear & 0xfff)] = value;
       return;
     }
   }
   cpu.write8(seg, offset, value);
+}
+
+/**
+ * A TLB miss: walk the page tables (which may raise #PF, or set the
+ * accessed and dirty bits) and return the entry now there, still -1 for
+ * MMIO, ROM and code pages, which take the checked path.
+ */
+function fillTlb(cpu: Cpu, linear: number, write: boolean): number {
+  cpu.mmu.translate(linear, write, cpu.userMode);
+  return (write ? cpu.tlbWrite : cpu.tlbRead)[linear >>> 12];
 }
 
 /** A dword of RAM at a physical address that does not straddle a page. */

@@ -95,12 +95,14 @@ export class Flags {
   /** Make `bits` hold the arithmetic flags too. */
   materialize(): void {
     if (this.op === OP_NONE) return;
+    // ZF, SF and PF come from the result after every recorded operation.
+    const result = this.result & SIZE_MASK[this.size];
     const value =
       (this.computeCF() ? FLAG_CF : 0) |
-      (this.pf() ? FLAG_PF : 0) |
+      PARITY[result & 0xff] |
       (this.af() ? FLAG_AF : 0) |
-      (this.zf() ? FLAG_ZF : 0) |
-      (this.sf() ? FLAG_SF : 0) |
+      (result === 0 ? FLAG_ZF : 0) |
+      (result & SIZE_SIGN[this.size] ? FLAG_SF : 0) |
       (this.of() ? FLAG_OF : 0);
     this.bits = (this.bits & ~ARITH_FLAGS) | value;
     this.op = OP_NONE;

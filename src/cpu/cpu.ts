@@ -21,6 +21,7 @@ import { Flags, FLAG_IF, FLAG_TF, FLAG_RF, FLAG_VM, FLAG_NT, FLAG_AC, FLAG_FIXED
 import { DecodedCache } from './icache.ts';
 import { seededRandom, type RandomSource } from './random.ts';
 import { deliverInterrupt } from './system.ts';
+import { primeDecodedTier } from './warmup.ts';
 
 export interface CpuBus {
   memory: PhysicalMemory;
@@ -192,6 +193,7 @@ export class Cpu {
     this.mmu = new Mmu(bus.memory);
     this.icache = new DecodedCache(this.ram, this.mmu);
     bus.memory.onPageWritten = (page, offset, length) => this.icache.written(page, offset, length);
+    primeDecodedTier();
     this.tlbRead = this.mmu.readSupervisor;
     this.tlbWrite = this.mmu.writeSupervisor;
     this.reset();

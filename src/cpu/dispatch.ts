@@ -94,7 +94,6 @@ export function runDecoded(cpu: Cpu, end: number): void {
   const jccLengths = cache.jccLength;
   const jccDisps = cache.jccDisp;
   const r = cpu.reg32;
-  const r16 = cpu.reg16;
   const r8 = cpu.reg8;
   const ram = cpu.ram;
   const flags = cpu.flags;
@@ -159,12 +158,6 @@ export function runDecoded(cpu: Cpu, end: number): void {
           break;
 
         // ---- ALU ----
-        case Op.AluRmR_R: {
-          const sub = subs[i];
-          const result = alu(cpu, sub & 7, r[rms[i]], r[regs[i]], 4);
-          if (!(sub & FLAGS_ONLY)) r[rms[i]] = result;
-          break;
-        }
         case Op.AluRmR_M: {
           const sub = subs[i];
           const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
@@ -231,21 +224,6 @@ export function runDecoded(cpu: Cpu, end: number): void {
           else store8(cpu, segs[i], offset, alu(cpu, sub, load8(cpu, segs[i], offset), r8[BYTE_REG[regs[i]]], 1));
           break;
         }
-        case Op.Alu8RRm_R: {
-          const sub = subs[i];
-          const destination = BYTE_REG[regs[i]];
-          const result = alu(cpu, sub & 7, r8[destination], r8[BYTE_REG[rms[i]]], 1);
-          if (!(sub & FLAGS_ONLY)) r8[destination] = result;
-          break;
-        }
-        case Op.Alu8RRm_M: {
-          const sub = subs[i];
-          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
-          const destination = BYTE_REG[regs[i]];
-          const result = alu(cpu, sub & 7, r8[destination], load8(cpu, segs[i], offset), 1);
-          if (!(sub & FLAGS_ONLY)) r8[destination] = result;
-          break;
-        }
         case Op.Alu8RmI_R: {
           const sub = subs[i];
           const destination = BYTE_REG[rms[i]];
@@ -253,19 +231,6 @@ export function runDecoded(cpu: Cpu, end: number): void {
           if (!(sub & FLAGS_ONLY)) r8[destination] = result;
           break;
         }
-        case Op.Alu8RmI_M: {
-          const sub = subs[i];
-          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
-          if (sub & FLAGS_ONLY) {
-            alu(cpu, sub & 7, load8(cpu, segs[i], offset), imms[i], 1);
-            break;
-          }
-          const address = updateAddress(cpu, segs[i], offset, 1);
-          if (address >= 0) ram[address] = alu(cpu, sub, ram[address], imms[i], 1);
-          else store8(cpu, segs[i], offset, alu(cpu, sub, load8(cpu, segs[i], offset), imms[i], 1));
-          break;
-        }
-
         // The common register forms, with the flags recorded in place.
         case Op.AddRR: {
           const n = rms[i];
@@ -535,14 +500,8 @@ export function runDecoded(cpu: Cpu, end: number): void {
         case Op.Mov8RmR_M:
           store8(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, r8[BYTE_REG[regs[i]]]);
           break;
-        case Op.Mov8RRm_R:
-          r8[BYTE_REG[regs[i]]] = r8[BYTE_REG[rms[i]]];
-          break;
         case Op.Mov8RRm_M:
           r8[BYTE_REG[regs[i]]] = load8(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
-          break;
-        case Op.Mov8RmI_M:
-          store8(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, imms[i]);
           break;
         case Op.Mov8RI:
           r8[BYTE_REG[rms[i]]] = imms[i];
@@ -568,47 +527,9 @@ export function runDecoded(cpu: Cpu, end: number): void {
           r[n] = result;
           break;
         }
-        case Op.IncDec_M: {
-          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
-          const address = updateAddress(cpu, segs[i], offset, 4);
-          if (address >= 0) {
-            const value = ramRead32(cpu, address);
-            const result = subs[i] ? dec(cpu, value, 4) : inc(cpu, value, 4);
-            ramWrite32(cpu, address, result);
-          } else {
-            const value = load32(cpu, segs[i], offset);
-            store32(cpu, segs[i], offset, subs[i] ? dec(cpu, value, 4) : inc(cpu, value, 4));
-          }
-          break;
-        }
-        case Op.IncDec8_R: {
-          const n = BYTE_REG[rms[i]];
-          r8[n] = subs[i] ? dec(cpu, r8[n], 1) : inc(cpu, r8[n], 1);
-          break;
-        }
-        case Op.IncDec8_M: {
-          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
-          const address = updateAddress(cpu, segs[i], offset, 1);
-          if (address >= 0) {
-            ram[address] = subs[i] ? dec(cpu, ram[address], 1) : inc(cpu, ram[address], 1);
-          } else {
-            const value = load8(cpu, segs[i], offset);
-            store8(cpu, segs[i], offset, subs[i] ? dec(cpu, value, 1) : inc(cpu, value, 1));
-          }
-          break;
-        }
-        case Op.NotNeg_R: {
-          const n = rms[i];
-          r[n] = subs[i] === 2 ? ~r[n] : neg(cpu, r[n], 4);
-          break;
-        }
-
         // ---- Stack ----
         case Op.Push_R:
           push32(cpu, r[rms[i]]);
-          break;
-        case Op.Push_M:
-          push32(cpu, load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0));
           break;
         case Op.PushI:
           push32(cpu, imms[i]);
@@ -618,15 +539,6 @@ export function runDecoded(cpu: Cpu, end: number): void {
           r[rms[i]] = value;
           break;
         }
-        case Op.Leave: {
-          const stack32 = cpu.stack32;
-          const frame = stack32 ? r[EBP] : r16[EBP * 2];
-          const value = cpu.read32(SS, frame);
-          cpu.sp = frame + 4;
-          r[EBP] = value;
-          break;
-        }
-
         // ---- Control transfers: CS is flat, so no target can pass its limit ----
         case Op.Jcc:
           if (flags.condition(subs[i])) eip = (next + imms[i]) | 0;
@@ -641,36 +553,13 @@ export function runDecoded(cpu: Cpu, end: number): void {
         case Op.Ret:
           eip = pop32(cpu);
           break;
-        case Op.RetI: {
-          eip = pop32(cpu);
-          cpu.sp = cpu.sp + imms[i];
-          break;
-        }
         case Op.CallRm_R: {
           const target = r[rms[i]];
           push32(cpu, next);
           eip = target;
           break;
         }
-        case Op.CallRm_M: {
-          const target = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
-          push32(cpu, next);
-          eip = target;
-          break;
-        }
-        case Op.JmpRm_R:
-          eip = r[rms[i]];
-          break;
-        case Op.JmpRm_M:
-          eip = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
-          break;
-
         // ---- Shifts ----
-        case Op.Shift_R: {
-          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
-          if (count !== 0) r[rms[i]] = shiftBy(cpu, subs[i], r[rms[i]], count, 4);
-          break;
-        }
         case Op.Shl_R: {
           // As shiftLogical for a 32-bit operand: CF is the last bit out, OF = CF xor the new sign.
           const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
@@ -705,105 +594,25 @@ export function runDecoded(cpu: Cpu, end: number): void {
           r[n] = result;
           break;
         }
-        case Op.Shift_M: {
-          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
-          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
-          const address = updateAddress(cpu, segs[i], offset, 4);
-          if (count === 0) break;
-          if (address >= 0) {
-            const value = ramRead32(cpu, address);
-            const result = shiftBy(cpu, subs[i], value, count, 4);
-            ramWrite32(cpu, address, result);
-          } else {
-            store32(cpu, segs[i], offset, shiftBy(cpu, subs[i], load32(cpu, segs[i], offset), count, 4));
-          }
-          break;
-        }
-        case Op.Shift8_R: {
-          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
-          const n = BYTE_REG[rms[i]];
-          if (count !== 0) r8[n] = shiftBy(cpu, subs[i], r8[n], count, 1);
-          break;
-        }
-        case Op.Shift8_M: {
-          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
-          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
-          const address = updateAddress(cpu, segs[i], offset, 1);
-          if (count === 0) break;
-          if (address >= 0) ram[address] = shiftBy(cpu, subs[i], ram[address], count, 1);
-          else store8(cpu, segs[i], offset, shiftBy(cpu, subs[i], load8(cpu, segs[i], offset), count, 1));
-          break;
-        }
-
         // ---- MOVZX, MOVSX, SETcc, CMOVcc, IMUL, XCHG, CDQ, CWDE ----
-        case Op.Movx_R: {
-          const n = rms[i];
-          switch (subs[i]) {
-            case 0: r[regs[i]] = r8[BYTE_REG[n]]; break;
-            case 1: r[regs[i]] = r16[n * 2]; break;
-            case 2: r[regs[i]] = (r8[BYTE_REG[n]] << 24) >> 24; break;
-            default: r[regs[i]] = (r16[n * 2] << 16) >> 16; break;
-          }
-          break;
-        }
         case Op.Movzx8_R:
           r[regs[i]] = r8[BYTE_REG[rms[i]]];
           break;
         case Op.Movzx8_M:
           r[regs[i]] = load8(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
           break;
-        case Op.Movx_M: {
-          const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
-          switch (subs[i]) {
-            case 0: r[regs[i]] = load8(cpu, segs[i], offset); break;
-            case 1: r[regs[i]] = cpu.read16(segs[i], offset); break;
-            case 2: r[regs[i]] = (load8(cpu, segs[i], offset) << 24) >> 24; break;
-            default: r[regs[i]] = (cpu.read16(segs[i], offset) << 16) >> 16; break;
-          }
-          break;
-        }
         case Op.Setcc_R:
           r8[BYTE_REG[rms[i]]] = flags.condition(subs[i]) ? 1 : 0;
-          break;
-        case Op.Setcc_M:
-          store8(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, flags.condition(subs[i]) ? 1 : 0);
           break;
         case Op.Cmov_R:
           if (flags.condition(subs[i])) r[regs[i]] = r[rms[i]];
           break;
-        case Op.Cmov_M: {
-          // The source is read (and may fault) even when the condition is false.
-          const value = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
-          if (flags.condition(subs[i])) r[regs[i]] = value;
-          break;
-        }
         case Op.Imul_R:
           r[regs[i]] = imulTruncated(cpu, r[regs[i]], r[rms[i]], 4);
           break;
-        case Op.Imul_M: {
-          const value = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
-          r[regs[i]] = imulTruncated(cpu, r[regs[i]], value, 4);
-          break;
-        }
-        case Op.Imul3_R:
-          r[regs[i]] = imulTruncated(cpu, r[rms[i]], imms[i], 4);
-          break;
-        case Op.Imul3_M: {
-          const value = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
-          r[regs[i]] = imulTruncated(cpu, value, imms[i], 4);
-          break;
-        }
-        case Op.Xchg_R: {
-          const a = r[regs[i]];
-          r[regs[i]] = r[rms[i]];
-          r[rms[i]] = a;
-          break;
-        }
-        case Op.Cdq:
-          r[EDX] = r[EAX] >> 31;
-          break;
-        case Op.Cwde:
-          r[EAX] = (r[EAX] << 16) >> 16;
+        default:
+          // The rarer forms, in a function of their own (see runColdOp).
+          eip = runColdOp(cpu, i, next);
           break;
       }
       budget--;
@@ -821,6 +630,227 @@ export function runDecoded(cpu: Cpu, end: number): void {
     cpu.eip = eip;
     cpu.instructionCount = end - budget;
   }
+}
+
+/**
+ * The rarer handlers, apart from runDecoded so that the first use of one
+ * (and the recompilation it may cause) disturbs only this function, not the
+ * optimised main loop. Returns the new EIP; `next` is the one after the
+ * instruction.
+ */
+function runColdOp(cpu: Cpu, i: number, next: number): number {
+  const cache = cpu.icache;
+  const regs = cache.reg;
+  const rms = cache.rm;
+  const bases = cache.base;
+  const indexes = cache.index;
+  const scales = cache.scale;
+  const segs = cache.seg;
+  const subs = cache.sub;
+  const disps = cache.disp;
+  const imms = cache.imm;
+  const r = cpu.reg32;
+  const r16 = cpu.reg16;
+  const r8 = cpu.reg8;
+  const ram = cpu.ram;
+  const flags = cpu.flags;
+  let eip = next;
+  switch (cache.op[i]) {
+    case Op.AluRmR_R: {
+      const sub = subs[i];
+      const result = alu(cpu, sub & 7, r[rms[i]], r[regs[i]], 4);
+      if (!(sub & FLAGS_ONLY)) r[rms[i]] = result;
+      break;
+    }
+    case Op.Alu8RRm_R: {
+      const sub = subs[i];
+      const destination = BYTE_REG[regs[i]];
+      const result = alu(cpu, sub & 7, r8[destination], r8[BYTE_REG[rms[i]]], 1);
+      if (!(sub & FLAGS_ONLY)) r8[destination] = result;
+      break;
+    }
+    case Op.Alu8RRm_M: {
+      const sub = subs[i];
+      const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+      const destination = BYTE_REG[regs[i]];
+      const result = alu(cpu, sub & 7, r8[destination], load8(cpu, segs[i], offset), 1);
+      if (!(sub & FLAGS_ONLY)) r8[destination] = result;
+      break;
+    }
+    case Op.Alu8RmI_M: {
+      const sub = subs[i];
+      const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+      if (sub & FLAGS_ONLY) {
+        alu(cpu, sub & 7, load8(cpu, segs[i], offset), imms[i], 1);
+        break;
+      }
+      const address = updateAddress(cpu, segs[i], offset, 1);
+      if (address >= 0) ram[address] = alu(cpu, sub, ram[address], imms[i], 1);
+      else store8(cpu, segs[i], offset, alu(cpu, sub, load8(cpu, segs[i], offset), imms[i], 1));
+      break;
+    }
+    case Op.Mov8RRm_R:
+      r8[BYTE_REG[regs[i]]] = r8[BYTE_REG[rms[i]]];
+      break;
+    case Op.Mov8RmI_M:
+      store8(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, imms[i]);
+      break;
+    case Op.IncDec_M: {
+      const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+      const address = updateAddress(cpu, segs[i], offset, 4);
+      if (address >= 0) {
+        const value = ramRead32(cpu, address);
+        const result = subs[i] ? dec(cpu, value, 4) : inc(cpu, value, 4);
+        ramWrite32(cpu, address, result);
+      } else {
+        const value = load32(cpu, segs[i], offset);
+        store32(cpu, segs[i], offset, subs[i] ? dec(cpu, value, 4) : inc(cpu, value, 4));
+      }
+      break;
+    }
+    case Op.IncDec8_R: {
+      const n = BYTE_REG[rms[i]];
+      r8[n] = subs[i] ? dec(cpu, r8[n], 1) : inc(cpu, r8[n], 1);
+      break;
+    }
+    case Op.IncDec8_M: {
+      const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+      const address = updateAddress(cpu, segs[i], offset, 1);
+      if (address >= 0) {
+        ram[address] = subs[i] ? dec(cpu, ram[address], 1) : inc(cpu, ram[address], 1);
+      } else {
+        const value = load8(cpu, segs[i], offset);
+        store8(cpu, segs[i], offset, subs[i] ? dec(cpu, value, 1) : inc(cpu, value, 1));
+      }
+      break;
+    }
+    case Op.NotNeg_R: {
+      const n = rms[i];
+      r[n] = subs[i] === 2 ? ~r[n] : neg(cpu, r[n], 4);
+      break;
+    }
+
+    case Op.Push_M:
+      push32(cpu, load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0));
+      break;
+    case Op.Leave: {
+      const stack32 = cpu.stack32;
+      const frame = stack32 ? r[EBP] : r16[EBP * 2];
+      const value = cpu.read32(SS, frame);
+      cpu.sp = frame + 4;
+      r[EBP] = value;
+      break;
+    }
+
+    case Op.RetI: {
+      eip = pop32(cpu);
+      cpu.sp = cpu.sp + imms[i];
+      break;
+    }
+    case Op.CallRm_M: {
+      const target = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+      push32(cpu, next);
+      eip = target;
+      break;
+    }
+    case Op.JmpRm_R:
+      eip = r[rms[i]];
+      break;
+    case Op.JmpRm_M:
+      eip = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+      break;
+
+    case Op.Shift_R: {
+      const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+      if (count !== 0) r[rms[i]] = shiftBy(cpu, subs[i], r[rms[i]], count, 4);
+      break;
+    }
+    case Op.Shift_M: {
+      const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+      const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+      const address = updateAddress(cpu, segs[i], offset, 4);
+      if (count === 0) break;
+      if (address >= 0) {
+        const value = ramRead32(cpu, address);
+        const result = shiftBy(cpu, subs[i], value, count, 4);
+        ramWrite32(cpu, address, result);
+      } else {
+        store32(cpu, segs[i], offset, shiftBy(cpu, subs[i], load32(cpu, segs[i], offset), count, 4));
+      }
+      break;
+    }
+    case Op.Shift8_R: {
+      const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+      const n = BYTE_REG[rms[i]];
+      if (count !== 0) r8[n] = shiftBy(cpu, subs[i], r8[n], count, 1);
+      break;
+    }
+    case Op.Shift8_M: {
+      const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+      const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+      const address = updateAddress(cpu, segs[i], offset, 1);
+      if (count === 0) break;
+      if (address >= 0) ram[address] = shiftBy(cpu, subs[i], ram[address], count, 1);
+      else store8(cpu, segs[i], offset, shiftBy(cpu, subs[i], load8(cpu, segs[i], offset), count, 1));
+      break;
+    }
+
+    case Op.Movx_R: {
+      const n = rms[i];
+      switch (subs[i]) {
+        case 0: r[regs[i]] = r8[BYTE_REG[n]]; break;
+        case 1: r[regs[i]] = r16[n * 2]; break;
+        case 2: r[regs[i]] = (r8[BYTE_REG[n]] << 24) >> 24; break;
+        default: r[regs[i]] = (r16[n * 2] << 16) >> 16; break;
+      }
+      break;
+    }
+    case Op.Movx_M: {
+      const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;
+      switch (subs[i]) {
+        case 0: r[regs[i]] = load8(cpu, segs[i], offset); break;
+        case 1: r[regs[i]] = cpu.read16(segs[i], offset); break;
+        case 2: r[regs[i]] = (load8(cpu, segs[i], offset) << 24) >> 24; break;
+        default: r[regs[i]] = (cpu.read16(segs[i], offset) << 16) >> 16; break;
+      }
+      break;
+    }
+    case Op.Setcc_M:
+      store8(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0, flags.condition(subs[i]) ? 1 : 0);
+      break;
+    case Op.Cmov_M: {
+      // The source is read (and may fault) even when the condition is false.
+      const value = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+      if (flags.condition(subs[i])) r[regs[i]] = value;
+      break;
+    }
+    case Op.Imul_M: {
+      const value = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+      r[regs[i]] = imulTruncated(cpu, r[regs[i]], value, 4);
+      break;
+    }
+    case Op.Imul3_R:
+      r[regs[i]] = imulTruncated(cpu, r[rms[i]], imms[i], 4);
+      break;
+    case Op.Imul3_M: {
+      const value = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
+      r[regs[i]] = imulTruncated(cpu, value, imms[i], 4);
+      break;
+    }
+    case Op.Xchg_R: {
+      const a = r[regs[i]];
+      r[regs[i]] = r[rms[i]];
+      r[rms[i]] = a;
+      break;
+    }
+    case Op.Cdq:
+      r[EDX] = r[EAX] >> 31;
+      break;
+    case Op.Cwde:
+      r[EAX] = (r[EAX] << 16) >> 16;
+      break;
+  }
+  return eip;
 }
 
 /** Record a 32-bit ADD, SUB or logic result for the lazy flags (what Flags.record does, minus its INC/DEC case). */

@@ -5,7 +5,7 @@
 import { CpuFault, Vector, type Cpu } from './cpu.ts';
 import {
   FLAG_AF, FLAG_CF, FLAG_OF, FLAG_PF, FLAG_SF, FLAG_ZF,
-  OP_ADC, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SBB, OP_SUB, SIZE_MASK, SIZE_SIGN, parity,
+  OP_ADC, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SBB, OP_SHIFT, OP_SUB, SIZE_MASK, SIZE_SIGN, parity,
 } from './flags.ts';
 
 /** The eight ALU operations in opcode order: ADD OR ADC SBB AND SUB XOR CMP. */
@@ -131,6 +131,21 @@ export function shift(cpu: Cpu, op: number, a: number, count: number, size: numb
       flags.setArith((flags.get() & ~(FLAG_CF | FLAG_OF)) | (carry ? FLAG_CF : 0) | (of ? FLAG_OF : 0));
       return value >>> 0;
     }
+    default:
+      return shiftLogical(cpu, op, a, count, size);
+  }
+}
+
+/** SHL/SAL (op 4, 6), SHR (5), SAR (7) by a nonzero count masked to 5 bits; flags recorded lazily. */
+export function shiftLogical(cpu: Cpu, op: number, a: number, count: number, size: number): number {
+  const bits = size * 8;
+  const mask = SIZE_MASK[size];
+  const sign = SIZE_SIGN[size];
+  a &= mask;
+  let result: number;
+  let cf: number;
+  let of: number;
+  switch (op) {
     case 4:
     case 6: { // SHL/SAL
       if (count <= bits) {
@@ -158,7 +173,8 @@ export function shift(cpu: Cpu, op: number, a: number, count: number, size: numb
       break;
     }
   }
-  flags.setArith((cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0) | szp(result, size));
+  // SF, ZF and PF are derived from the result only if someone asks.
+  cpu.flags.record(OP_SHIFT, size, cf | (of << 1), 0, result);
   return result >>> 0;
 }
 

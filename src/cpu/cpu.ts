@@ -2,8 +2,10 @@
 // and the TLB, lazy flags, and the run loop with interrupt and exception
 // delivery.
 //
-// Instruction execution lives in execute.ts (the opcode switch, by family),
-// protected-mode mechanics (descriptor loads, gates, privilege changes) in
+// Instruction execution lives in execute.ts (the opcode switch, by family:
+// the interpreter, the reference for every instruction) and, for 32-bit flat
+// code, in dispatch.ts, which runs instructions decoded once into the cache
+// of icache.ts. Protected-mode mechanics (descriptor loads, gates, privilege changes) in
 // system.ts, flags in flags.ts. Faults are JS exceptions of class CpuFault or
 // the MMU's PageFault, thrown from deep inside an instruction and caught by
 // run(), which rolls EIP and ESP back to the start of the faulting
@@ -13,10 +15,13 @@
 import type { InterruptController, IoBus } from '../devices/bus.ts';
 import { Mmu, PageFault, PF_USER } from '../mmu/mmu.ts';
 import type { PhysicalMemory } from '../mmu/physical.ts';
+import { runDecoded } from './dispatch.ts';
 import { execute } from './execute.ts';
 import { Flags, FLAG_IF, FLAG_TF, FLAG_RF, FLAG_VM, FLAG_NT, FLAG_AC, FLAG_FIXED } from './flags.ts';
+import { DecodedCache } from './icache.ts';
 import { seededRandom, type RandomSource } from './random.ts';
 import { deliverInterrupt } from './system.ts';
+import { primeDecodedTier } from './warmup.ts';
 
 export interface CpuBus {
   memory: PhysicalMemory;
@@ -69,11 +74,15 @@ export class Cpu {
   readonly interrupts: InterruptController;
   readonly mmu: Mmu;
   readonly ram: Uint8Array;
+  /** The same RAM as 32-bit words, for aligned accesses (this assumes a little-endian host, as x86 and ARM are). */
+  readonly ram32: Int32Array;
   /** RDRAND's source: 32 random bits per call. */
   readonly random: RandomSource;
 
   // General registers with 8- and 16-bit views on the same bytes (little endian).
-  readonly reg32 = new Int32Array(8);
+  // reg32[8] is not a register: it is always 0, the "no base" and "no index"
+  // of decoded effective addresses (icache.ts NO_REG).
+  readonly reg32 = new Int32Array(9);
   readonly reg16 = new Uint16Array(this.reg32.buffer);
   readonly reg8 = new Uint8Array(this.reg32.buffer);
   /**
@@ -100,6 +109,10 @@ export class Cpu {
    */
   readonly segFlatRead = new Uint8Array(6);
   readonly segFlatWrite = new Uint8Array(6);
+  /** CS is 32-bit (D = 1) with a 4 GiB limit: the decoded-instruction tier may run (dispatch.ts). */
+  flatCode = false;
+  /** Decoded instructions by physical address (icache.ts). */
+  readonly icache: DecodedCache;
 
   cr0 = CR0_ET;
   cr2 = 0;
@@ -175,8 +188,12 @@ export class Cpu {
     this.io = bus.io;
     this.interrupts = bus.interrupts;
     this.ram = bus.memory.ram;
+    this.ram32 = new Int32Array(this.ram.buffer, this.ram.byteOffset, this.ram.length >>> 2);
     this.random = bus.random ?? seededRandom(0);
     this.mmu = new Mmu(bus.memory);
+    this.icache = new DecodedCache(this.ram, this.mmu);
+    bus.memory.onPageWritten = (page, offset, length) => this.icache.written(page, offset, length);
+    primeDecodedTier();
     this.tlbRead = this.mmu.readSupervisor;
     this.tlbWrite = this.mmu.writeSupervisor;
     this.reset();
@@ -184,6 +201,7 @@ export class Cpu {
 
   /** Power-on state (SDM Vol. 3A, 9.1.1). */
   reset(): void {
+    this.icache.flush();
     this.reg32.fill(0);
     this.reg32[EDX] = 0x00000633; // family 6, model 3, stepping 3 (as CPUID reports)
     this.flags.set(FLAG_FIXED);
@@ -302,6 +320,7 @@ export class Cpu {
     const checked = (this.cr0 & CR0_PE) !== 0;
     this.segFlatRead[seg] = flat && (!checked || !(attributes & ATTR_CODE) || (attributes & ATTR_RW) !== 0) ? 1 : 0;
     this.segFlatWrite[seg] = flat && (!checked || (!(attributes & ATTR_CODE) && (attributes & ATTR_RW) !== 0)) ? 1 : 0;
+    if (seg === CS) this.flatCode = this.segUsable[CS] && this.segLimit[CS] === 0xffffffff && (attributes & ATTR_DB) !== 0;
   }
 
   setCpl(cpl: number): void {
@@ -350,16 +369,13 @@ export class Cpu {
       // Everything rare (interrupts, HLT, stop requests, tracing) is decided out of line,
       // so the optimised loop below stays small and never meets a path it has no feedback for.
       if (this.checkInterrupts && this.serviceBoundary()) break;
-      if (this.traceHook) {
+      if (this.traceHook || this.interruptShadow > 0 || this.flags.bits & FLAG_TF) {
+        // One instruction at a time through the interpreter, which handles the shadow and the trap.
         this.runTraced(end);
         continue;
       }
       try {
-        while (this.instructionCount < end) {
-          this.step();
-          this.instructionCount++;
-          if (this.checkInterrupts) break;
-        }
+        runDecoded(this, end);
       } catch (error) {
         this.faultAtBoundary(error);
       }
@@ -394,7 +410,7 @@ export class Cpu {
         this.traceHook?.(this);
         this.step();
         this.instructionCount++;
-        if (this.checkInterrupts) break;
+        if (this.checkInterrupts || !this.traceHook) break;
       }
     } catch (error) {
       this.faultAtBoundary(error);
@@ -545,9 +561,13 @@ export class Cpu {
 
   // ---- Segment checks and memory access ----------------------------------
 
-  /** Linear address of seg:offset for an access of `size` bytes, with limit and type checks. */
+  /**
+   * Linear address of seg:offset for an access of `size` bytes, with limit
+   * and type checks. Signed 32-bit, like EIP (consumers shift with >>>), so
+   * that addresses above 2^31 never become heap numbers.
+   */
   linearFor(seg: number, offset: number, size: number, write: boolean): number {
-    if ((write ? this.segFlatWrite : this.segFlatRead)[seg]) return (this.segBase[seg] + offset) >>> 0;
+    if ((write ? this.segFlatWrite : this.segFlatRead)[seg]) return (this.segBase[seg] + offset) | 0;
     if (!this.segUsable[seg]) throw new CpuFault(seg === SS ? Vector.SS : Vector.GP, 0);
     const limit = this.segLimit[seg];
     const attributes = this.segAttributes[seg];
@@ -566,7 +586,7 @@ export class Cpu {
     } else if (limit !== 0xffffffff && (last > limit || last < offset >>> 0)) {
       throw new CpuFault(seg === SS ? Vector.SS : Vector.GP, 0);
     }
-    return (this.segBase[seg] + offset) >>> 0;
+    return (this.segBase[seg] + offset) | 0;
   }
 
   read8(seg: number, offset: number): number {
@@ -630,8 +650,9 @@ export class Cpu {
       this.ram[entry | (linear & 0xfff)] = value;
       return;
     }
+    const mmioWrites = this.memory.mmioWrites;
     this.mmu.write8(linear, value, user);
-    this.checkInterrupts = true; // an MMIO write may have unmasked or raised an interrupt
+    if (this.memory.mmioWrites !== mmioWrites) this.checkInterrupts = true; // a device may have raised or unmasked an interrupt
   }
 
   writeLinear16(linear: number, value: number, user: boolean): void {
@@ -643,8 +664,9 @@ export class Cpu {
       this.ram[address + 1] = value >> 8;
       return;
     }
+    const mmioWrites = this.memory.mmioWrites;
     this.mmu.write16(linear, value, user);
-    this.checkInterrupts = true;
+    if (this.memory.mmioWrites !== mmioWrites) this.checkInterrupts = true; // a device may have raised or unmasked an interrupt
   }
 
   writeLinear32(linear: number, value: number, user: boolean): void {
@@ -659,8 +681,9 @@ export class Cpu {
       ram[address + 3] = value >> 24;
       return;
     }
+    const mmioWrites = this.memory.mmioWrites;
     this.mmu.write32(linear, value, user);
-    this.checkInterrupts = true;
+    if (this.memory.mmioWrites !== mmioWrites) this.checkInterrupts = true; // a device may have raised or unmasked an interrupt
   }
 
   // ---- Instruction fetch -------------------------------------------------

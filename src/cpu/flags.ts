@@ -46,6 +46,8 @@ export const OP_SBB = 4;
 export const OP_LOGIC = 5;
 export const OP_INC = 6;
 export const OP_DEC = 7;
+/** SHL/SHR/SAR by a nonzero count: `a` holds CF in bit 0 and OF in bit 1; AF = 0; SF ZF PF from the result. */
+export const OP_SHIFT = 8;
 
 const PARITY = new Uint8Array(256);
 for (let i = 0; i < 256; i++) {
@@ -93,12 +95,14 @@ export class Flags {
   /** Make `bits` hold the arithmetic flags too. */
   materialize(): void {
     if (this.op === OP_NONE) return;
+    // ZF, SF and PF come from the result after every recorded operation.
+    const result = this.result & SIZE_MASK[this.size];
     const value =
       (this.computeCF() ? FLAG_CF : 0) |
-      (this.pf() ? FLAG_PF : 0) |
+      PARITY[result & 0xff] |
       (this.af() ? FLAG_AF : 0) |
-      (this.zf() ? FLAG_ZF : 0) |
-      (this.sf() ? FLAG_SF : 0) |
+      (result === 0 ? FLAG_ZF : 0) |
+      (result & SIZE_SIGN[this.size] ? FLAG_SF : 0) |
       (this.of() ? FLAG_OF : 0);
     this.bits = (this.bits & ~ARITH_FLAGS) | value;
     this.op = OP_NONE;
@@ -137,6 +141,8 @@ export class Flags {
         return this.carryIn ? (this.a & mask) >>> 0 <= (this.b & mask) >>> 0 : (this.a & mask) >>> 0 < (this.b & mask) >>> 0;
       case OP_LOGIC:
         return false;
+      case OP_SHIFT:
+        return (this.a & 1) !== 0;
       case OP_INC:
       case OP_DEC:
         return (this.bits & FLAG_CF) !== 0;
@@ -165,6 +171,7 @@ export class Flags {
       case OP_NONE:
         return (this.bits & FLAG_AF) !== 0;
       case OP_LOGIC:
+      case OP_SHIFT:
         return false;
       case OP_INC:
         return (this.result & 0xf) === 0;
@@ -190,6 +197,8 @@ export class Flags {
         return (this.result & SIZE_MASK[this.size]) >>> 0 === sign >>> 0;
       case OP_DEC:
         return (this.result & SIZE_MASK[this.size]) >>> 0 === (sign - 1) >>> 0;
+      case OP_SHIFT:
+        return (this.a & 2) !== 0;
       default:
         return false;
     }

@@ -294,15 +294,19 @@ function writeFrame(cpu: Cpu, d: Descriptor, esp: number, values: number[], wide
     ? lowest > limit && highest <= (big ? 0xffffffff : 0xffff)
     : highest <= limit;
   if (!inLimit) throw new CpuFault(Vector.SS, 0);
-  // Probe every page first so a #PF leaves memory untouched.
-  for (let offset = 0; offset < total; offset += 4096) cpu.mmu.translate((base + bottom + offset) >>> 0, true, false);
-  cpu.mmu.translate((base + highest) >>> 0, true, false);
+  // Probe every page first so a #PF leaves memory untouched (a TLB write entry is proof enough).
+  for (let offset = 0; offset < total; offset += 4096) probeSupervisorWrite(cpu, (base + bottom + offset) >>> 0);
+  probeSupervisorWrite(cpu, (base + highest) >>> 0);
   for (const value of values) {
     sp = big ? (sp - size) >>> 0 : (sp - size) & 0xffff;
     if (wide) cpu.writeLinear32((base + sp) >>> 0, value, false);
     else cpu.writeLinear16((base + sp) >>> 0, value, false);
   }
   return big ? sp : (esp & 0xffff0000) | sp;
+}
+
+function probeSupervisorWrite(cpu: Cpu, linear: number): void {
+  if (cpu.mmu.writeSupervisor[linear >>> 12] < 0) cpu.mmu.translate(linear, true, false);
 }
 
 /** Deliver an interrupt or exception through the IDT in protected mode (SDM Vol. 3A, 6.12). */

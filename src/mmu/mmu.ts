@@ -55,6 +55,12 @@ export class Mmu {
   readonly writeUser = new Int32Array(PAGES).fill(-1);
   /** Bumped on every flush or invalidation, so the CPU can drop anything it derived from the TLB. */
   generation = 0;
+  /**
+   * Physical pages that hold decoded code (the CPU's instruction cache marks
+   * them). Such a page never gets a write entry, so every write to it takes
+   * the slow path, where PhysicalMemory.onPageWritten tells the cache.
+   */
+  readonly codePages = new Uint8Array(PAGES);
 
   private paging = false;
   private writeProtect = false;
@@ -68,7 +74,11 @@ export class Mmu {
   private readonly inFilled = new Uint8Array(PAGES);
   private readonly global = new Uint8Array(PAGES);
 
+  /** RAM as 32-bit words, for page-table reads (a little-endian host, as in cpu.ts). */
+  private readonly ram32: Int32Array;
+
   constructor(readonly memory: PhysicalMemory) {
+    this.ram32 = new Int32Array(memory.ram.buffer, memory.ram.byteOffset, memory.ram.length >>> 2);
     memory.a20Listeners.push(() => this.flushAll());
   }
 
@@ -124,6 +134,22 @@ export class Mmu {
     this.generation++;
   }
 
+  /** Mark a physical page as holding decoded code: drop every write entry that reaches it. */
+  protectCode(physicalPage: number): void {
+    this.codePages[physicalPage] = 1;
+    const base = physicalPage << PAGE_SHIFT;
+    for (let i = 0; i < this.filledCount; i++) {
+      const page = this.filled[i];
+      if (this.writeSupervisor[page] === base) this.writeSupervisor[page] = -1;
+      if (this.writeUser[page] === base) this.writeUser[page] = -1;
+    }
+  }
+
+  /** The page's decoded code is gone (it was written): writes may take the fast path again. */
+  unprotectCode(physicalPage: number): void {
+    this.codePages[physicalPage] = 0;
+  }
+
   /**
    * Translate a linear address for an access, setting accessed and dirty bits
    * and filling the TLB when the page is plain RAM. Throws PageFault.
@@ -139,7 +165,7 @@ export class Mmu {
     }
 
     const pdeAddress = ((this.cr3 & ~OFFSET_MASK) | ((linear >>> 22) << 2)) >>> 0;
-    const pde = memory.read32(pdeAddress);
+    const pde = this.readEntry(pdeAddress);
     const accessBits = (write ? PF_WRITE : 0) | (user ? PF_USER : 0);
     if (!(pde & PTE_P)) throw new PageFault(linear, accessBits);
 
@@ -159,7 +185,7 @@ export class Mmu {
       isGlobal = (pde & PTE_G) !== 0;
     } else {
       const pteAddress = ((pde & ~OFFSET_MASK) | (((linear >>> PAGE_SHIFT) & 0x3ff) << 2)) >>> 0;
-      const pte = memory.read32(pteAddress);
+      const pte = this.readEntry(pteAddress);
       if (!(pte & PTE_P)) throw new PageFault(linear, accessBits);
       userOk = (pde & pte & PTE_U) !== 0;
       writableBoth = (pde & pte & PTE_W) !== 0;
@@ -176,6 +202,13 @@ export class Mmu {
     const supervisorWrite = writableBoth || !this.writeProtect;
     this.fill(page, base, true, userOk, dirty && supervisorWrite, dirty && userOk && writableBoth, isGlobal);
     return (base | (linear & OFFSET_MASK)) >>> 0;
+  }
+
+  /** A page-directory or page-table entry (4-byte aligned): straight from RAM when it lies there. */
+  private readEntry(address: number): number {
+    const physical = this.memory.mask(address);
+    if (physical < this.memory.ramSize && this.memory.pageKind[physical >>> PAGE_SHIFT] === PageKind.Ram) return this.ram32[physical >>> 2];
+    return this.memory.read32(physical);
   }
 
   read8(linear: number, user: boolean): number {
@@ -259,10 +292,11 @@ export class Mmu {
     const memory = this.memory;
     const physicalPage = base >>> PAGE_SHIFT;
     if (memory.pageKind[physicalPage] !== PageKind.Ram || base + PAGE_SIZE > memory.ramSize) return;
+    const code = this.codePages[physicalPage] !== 0;
     this.readSupervisor[page] = supervisorRead ? base : -1;
     this.readUser[page] = userRead ? base : -1;
-    this.writeSupervisor[page] = supervisorWrite ? base : -1;
-    this.writeUser[page] = userWrite ? base : -1;
+    this.writeSupervisor[page] = supervisorWrite && !code ? base : -1;
+    this.writeUser[page] = userWrite && !code ? base : -1;
     this.global[page] = isGlobal ? 1 : 0;
     if (!this.inFilled[page]) {
       this.inFilled[page] = 1;

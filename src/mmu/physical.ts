@@ -39,11 +39,14 @@ export class PhysicalMemory {
   /** Observers told when A20 changes (the CPU flushes its TLB). */
   readonly a20Listeners: ((enabled: boolean) => void)[] = [];
   /**
-   * Called with the physical page number of every page written through the
-   * slow path or DMA, so the CPU can drop decoded code cached for it. The CPU
-   * installs this; the default does nothing.
+   * Called for every write to RAM through the slow path or DMA, with the
+   * physical page number and the offset and length of the bytes written in
+   * it, so the CPU can drop decoded code cached for them. The CPU installs
+   * this; the default does nothing.
    */
-  onPageWritten: (page: number) => void = () => {};
+  onPageWritten: (page: number, offset: number, length: number) => void = () => {};
+  /** Writes that reached a device's registers: the CPU checks for interrupts after one. */
+  mmioWrites = 0;
 
   constructor(ramBytes: number) {
     if (ramBytes % PAGE_SIZE !== 0) throw new Error('RAM size must be a multiple of 4 KiB');
@@ -128,7 +131,7 @@ export class PhysicalMemory {
     const page = address >>> PAGE_SHIFT;
     if (address < this.ramSize && this.pageKind[page] === PageKind.Ram) {
       this.ram[address] = value;
-      this.onPageWritten(page);
+      this.onPageWritten(page, address & (PAGE_SIZE - 1), 1);
       return;
     }
     this.writeSlow(address, 1, value & 0xff);
@@ -136,6 +139,12 @@ export class PhysicalMemory {
 
   write16(address: number, value: number): void {
     address = this.mask(address);
+    if ((address & 0xfff) <= 0xffe && address < this.ramSize && this.pageKind[address >>> PAGE_SHIFT] === PageKind.Ram) {
+      this.ram[address] = value;
+      this.ram[address + 1] = value >>> 8;
+      this.onPageWritten(address >>> PAGE_SHIFT, address & (PAGE_SIZE - 1), 2);
+      return;
+    }
     if ((address & 0xfff) <= 0xffe && this.pageKind[address >>> PAGE_SHIFT] === PageKind.Mmio) {
       this.writeSlow(address, 2, value & 0xffff);
       return;
@@ -146,6 +155,15 @@ export class PhysicalMemory {
 
   write32(address: number, value: number): void {
     address = this.mask(address);
+    if ((address & 0xfff) <= 0xffc && address < this.ramSize && this.pageKind[address >>> PAGE_SHIFT] === PageKind.Ram) {
+      const r = this.ram;
+      r[address] = value;
+      r[address + 1] = value >>> 8;
+      r[address + 2] = value >>> 16;
+      r[address + 3] = value >>> 24;
+      this.onPageWritten(address >>> PAGE_SHIFT, address & (PAGE_SIZE - 1), 4);
+      return;
+    }
     if ((address & 0xfff) <= 0xffc && this.pageKind[address >>> PAGE_SHIFT] === PageKind.Mmio) {
       this.writeSlow(address, 4, value >>> 0);
       return;
@@ -164,7 +182,11 @@ export class PhysicalMemory {
     const end = address + from.length;
     if (end <= this.ramSize && this.allRam(address, end)) {
       this.ram.set(from, address);
-      for (let page = address >>> PAGE_SHIFT; page <= (end - 1) >>> PAGE_SHIFT; page++) this.onPageWritten(page);
+      for (let page = address >>> PAGE_SHIFT; page <= (end - 1) >>> PAGE_SHIFT; page++) {
+        const first = Math.max(address, page << PAGE_SHIFT);
+        const last = Math.min(end, (page + 1) << PAGE_SHIFT);
+        this.onPageWritten(page, first & (PAGE_SIZE - 1), last - first);
+      }
       return;
     }
     for (let i = 0; i < from.length; i++) this.write8(address + i, from[i]);
@@ -205,6 +227,7 @@ export class PhysicalMemory {
   private writeSlow(address: number, size: AccessSize, value: number): void {
     const page = address >>> PAGE_SHIFT;
     if (this.pageKind[page] === PageKind.Mmio) {
+      this.mmioWrites++;
       const window = this.mmioPages.get(page)!;
       const offset = address - window.base;
       if (offset < window.length) window.block.write(offset, size, value);

@@ -1,0 +1,124 @@
+// JIT priming for the decoded-instruction tier: once per process, a scratch
+// CPU runs a short program with an instance of every form dispatch.ts has a
+// handler for, so that each case of its switch has type feedback before V8
+// optimises runDecoded. Without it, the first instruction of a kind the
+// guest meets after optimisation (a new benchmark phase, a new program)
+// throws the main loop back to the unoptimised tier until it is compiled
+// again, which on a busy host costs a large share of a short workload.
+//
+// The program is machine code written out here (no assembler at run time):
+// 32-bit flat code at CODE, EBX pointing at scratch data, ESP at a stack. It
+// ends with REP MOVS/STOS, whose fast path is the interpreter's.
+
+import type { InterruptController } from '../devices/bus.ts';
+import { IoBus } from '../devices/bus.ts';
+import { PhysicalMemory } from '../mmu/physical.ts';
+import { Cpu } from './cpu.ts';
+
+export const PRIMING_CODE = 0x1000;
+const CODE = PRIMING_CODE;
+const DATA = 0x2000;
+const STACK_TOP = 0x3000;
+const ROUNDS = 3;
+
+let primed = false;
+
+/** Run the priming program once in this process (later calls return at once). */
+export function primeDecodedTier(): void {
+  if (primed) return;
+  primed = true;
+  const memory = new PhysicalMemory(64 * 1024);
+  const noInterrupts: InterruptController = { hasInterrupt: () => false, acknowledge: () => 0 };
+  const cpu = new Cpu({ memory, io: new IoBus(), interrupts: noInterrupts, random: () => 0 });
+  memory.writeBytes(CODE, primingProgram());
+  cpu.enterFlatProtectedMode(CODE);
+  for (let round = 0; round < ROUNDS; round++) {
+    cpu.eip = CODE;
+    cpu.reg32[4] = STACK_TOP;
+    cpu.halted = false;
+    cpu.run(10_000);
+  }
+}
+
+/** The priming program, to be loaded at CODE: every handled form once, then HLT. */
+export function primingProgram(): Uint8Array {
+  const bytes: number[] = [];
+  const labels = new Map<string, number>();
+  const fixups: { at: number; label: string; relative: boolean }[] = [];
+  const emit = (...values: number[]) => bytes.push(...values);
+  const dword = (value: number) => emit(value & 0xff, (value >> 8) & 0xff, (value >> 16) & 0xff, (value >>> 24) & 0xff);
+  const label = (name: string) => labels.set(name, CODE + bytes.length);
+  /** A 32-bit field holding the address of `name` (absolute) or its displacement from the field's end. */
+  const address = (name: string, relative: boolean) => {
+    fixups.push({ at: bytes.length, label: name, relative });
+    dword(0);
+  };
+
+  emit(0xbb); dword(DATA); // mov ebx, DATA
+  emit(0xb9); dword(3); // mov ecx, 3
+  emit(0xb8); dword(1); // mov eax, 1
+  emit(0xc7, 0x03); address('subroutine', false); // mov dword [ebx], subroutine
+  // ALU, register forms and their fused compare-and-branch forms.
+  emit(0x01, 0xc8, 0x09, 0xc8, 0x21, 0xc8, 0x29, 0xc8, 0x31, 0xc8, 0x85, 0xc8, 0x39, 0xc8, 0x11, 0xc8, 0x90);
+  emit(0x83, 0xc0, 0x01, 0x83, 0xc8, 0x01, 0x83, 0xe0, 0x01, 0x83, 0xe8, 0x01, 0x83, 0xf0, 0x01, 0x83, 0xf8, 0x01, 0x83, 0xd0, 0x00, 0x90);
+  emit(0xa9); dword(1); emit(0x90); // test eax, 1
+  emit(0x39, 0xc8, 0x75, 0x00, 0x83, 0xf8, 0x01, 0x75, 0x00, 0x85, 0xc0, 0x75, 0x00); // cmp/test + jne
+  emit(0xa9); dword(1); emit(0x75, 0x00); // test eax, 1; jne
+  emit(0x83, 0xe0, 0x01, 0x75, 0x00, 0x83, 0xc0, 0x01, 0x75, 0x00, 0x83, 0xe8, 0x01, 0x75, 0x00); // and/add/sub + jne
+  emit(0x40, 0x75, 0x00, 0x48, 0x75, 0x00); // inc/dec eax + jne
+  // ALU with memory, and the 8-bit forms.
+  emit(0x01, 0x43, 0x08, 0x03, 0x43, 0x08, 0x83, 0x43, 0x08, 0x01, 0x00, 0x43, 0x08, 0x00, 0xc8, 0x02, 0x43, 0x08);
+  emit(0x02, 0xc1, 0x04, 0x01, 0x80, 0x43, 0x08, 0x01, 0x80, 0x7b, 0x08, 0x01);
+  emit(0x08, 0x43, 0x08, 0x39, 0x43, 0x08, 0x83, 0x7b, 0x08, 0x01, 0x38, 0x43, 0x08); // or/cmp with memory
+  // MOV and LEA.
+  emit(0x89, 0xc8, 0x89, 0x43, 0x08, 0x8b, 0x43, 0x08, 0xc7, 0x43, 0x08); dword(1);
+  emit(0x88, 0xc8, 0x88, 0x43, 0x08, 0x8a, 0xc1, 0x8a, 0x43, 0x08, 0xc6, 0x43, 0x08, 0x01, 0xb0, 0x01, 0x8d, 0x43, 0x04);
+  emit(0xa1); dword(DATA + 8); emit(0xa3); dword(DATA + 8); // mov eax, [moffs]; mov [moffs], eax
+  // INC, DEC, NOT, NEG.
+  emit(0x40, 0x90, 0x48, 0x90, 0xff, 0x43, 0x08, 0xfe, 0xc0, 0xfe, 0x43, 0x08, 0xf7, 0xd0, 0xf7, 0xd8);
+  // Stack.
+  emit(0x50, 0xff, 0x73, 0x08, 0x6a, 0x01, 0x58, 0x58, 0x58, 0x55, 0x89, 0xe5, 0xc9);
+  // Control transfers.
+  emit(0x89, 0xc8, 0x74, 0x00, 0xeb, 0x00); // mov; je; jmp
+  emit(0xe8); address('subroutine', true); // call subroutine
+  emit(0x6a, 0x00, 0xe8); address('returnImmediate', true); // push 0; call returnImmediate
+  emit(0xba); address('subroutine', false); // mov edx, subroutine
+  emit(0xff, 0xd2, 0xff, 0x13); // call edx; call [ebx]
+  emit(0xba); address('afterJump', false); // mov edx, afterJump
+  emit(0xff, 0xe2); // jmp edx
+  label('afterJump');
+  emit(0xc7, 0x43, 0x04); address('afterIndirectJump', false); // mov dword [ebx+4], afterIndirectJump
+  emit(0xff, 0x63, 0x04); // jmp [ebx+4]
+  label('afterIndirectJump');
+  // Shifts and rotates.
+  emit(0xc1, 0xe0, 0x01, 0xc1, 0xe8, 0x01, 0xc1, 0xf8, 0x01, 0xd3, 0xe0, 0xc1, 0xc0, 0x01, 0xc1, 0x63, 0x08, 0x01);
+  emit(0xc0, 0xe0, 0x01, 0xc0, 0x63, 0x08, 0x01);
+  // MOVZX/MOVSX, SETcc, CMOVcc, IMUL, XCHG, CDQ, CWDE, NOPs.
+  emit(0x0f, 0xb6, 0xc1, 0x0f, 0xb6, 0x43, 0x08, 0x0f, 0xb7, 0xc1, 0x0f, 0xbe, 0x43, 0x08);
+  emit(0x0f, 0x94, 0xc0, 0x0f, 0x94, 0x43, 0x08, 0x0f, 0x44, 0xc1, 0x0f, 0x44, 0x43, 0x08);
+  emit(0x0f, 0xaf, 0xc1, 0x0f, 0xaf, 0x43, 0x08, 0x6b, 0xc1, 0x03, 0x6b, 0x43, 0x08, 0x03);
+  emit(0x87, 0xc8, 0x91, 0x99, 0x98, 0x90, 0x0f, 0x1f, 0x00);
+  // REP MOVS and REP STOS run in the interpreter, on its fast path for whole pages.
+  emit(0xfc); // cld
+  for (const opcode of [0xa5, 0xa4, 0xab, 0xaa]) {
+    emit(0xbe); dword(DATA + 0x100); // mov esi, DATA + 0x100
+    emit(0xbf); dword(DATA + 0x200); // mov edi, DATA + 0x200
+    emit(0xb9); dword(16); // mov ecx, 16
+    emit(0xf3, opcode); // rep movsd / movsb / stosd / stosb
+  }
+  emit(0xf4); // hlt (an instruction for the interpreter)
+  label('subroutine');
+  emit(0xc3); // ret
+  label('returnImmediate');
+  emit(0xc2, 0x04, 0x00); // ret 4
+
+  for (const { at, label: name, relative } of fixups) {
+    const target = labels.get(name)!;
+    const value = relative ? target - (CODE + at + 4) : target;
+    bytes[at] = value & 0xff;
+    bytes[at + 1] = (value >> 8) & 0xff;
+    bytes[at + 2] = (value >> 16) & 0xff;
+    bytes[at + 3] = (value >>> 24) & 0xff;
+  }
+  return new Uint8Array(bytes);
+}

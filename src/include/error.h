@@ -25,6 +25,7 @@ enum {
 	E_NOT_EMPTY,		/* directory not empty */
 	E_NAME_TOO_LONG,	/* name or path too long */
 	E_BAD_FS,		/* no file system, or a corrupt one */
+	E_BAD_PASSWORD,		/* the password does not unlock the encrypted disk */
 	MAXERROR
 };
 

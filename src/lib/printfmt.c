@@ -29,6 +29,7 @@ static const char *const error_string[MAXERROR] = {
 	[E_NOT_EMPTY] = "directory not empty",
 	[E_NAME_TOO_LONG] = "name too long",
 	[E_BAD_FS] = "bad file system",
+	[E_BAD_PASSWORD] = "wrong password",
 };
 
 static void printnum(void (*putch)(int, void *), void *putdat, unsigned long long num, unsigned base, int width, int padc)

@@ -163,3 +163,29 @@ int statfs(struct Fsret_statfs *st)
 	*st = fsipcbuf.statfsRet;
 	return 0;
 }
+
+/* Ask the file server to encrypt its plain disk in place under this password. */
+int encrypt_disk(const char *password, size_t len)
+{
+	if (len == 0 || len > FS_PASSWORD_MAX)
+		return -E_INVAL;
+	fsipcbuf.encrypt.req_len = len;
+	memcpy(fsipcbuf.encrypt.req_password, password, len);
+	int r = fsipc(FSREQ_ENCRYPT, NULL);
+	password_wipe((char *) &fsipcbuf, sizeof fsipcbuf);
+	return r;
+}
+
+/* Change the encrypted disk's password: -E_BAD_PASSWORD when `old` is not it. */
+int change_disk_password(const char *old, size_t oldlen, const char *new, size_t newlen)
+{
+	if (oldlen > FS_PASSWORD_MAX || newlen == 0 || newlen > FS_PASSWORD_MAX)
+		return -E_INVAL;
+	fsipcbuf.passwd.req_oldlen = oldlen;
+	fsipcbuf.passwd.req_newlen = newlen;
+	memcpy(fsipcbuf.passwd.req_old, old, oldlen);
+	memcpy(fsipcbuf.passwd.req_new, new, newlen);
+	int r = fsipc(FSREQ_PASSWD, NULL);
+	password_wipe((char *) &fsipcbuf, sizeof fsipcbuf);
+	return r;
+}

@@ -15,7 +15,15 @@ static int fsipc(unsigned type, void *dstva)
 	const volatile struct Env *e = &envs[ENVX(fsenv)];
 	if (e->env_id != fsenv || e->env_status == ENV_FREE || e->env_status == ENV_DYING)
 		return -E_NOT_SUPP;
-	ipc_send(fsenv, type, &fsipcbuf, PTE_P | PTE_W | PTE_U);
+	/* Not ipc_send, which panics: the server may stop while we wait (a wrong disk password). */
+	for (;;) {
+		int r = sys_ipc_try_send(fsenv, type, &fsipcbuf, PTE_P | PTE_W | PTE_U);
+		if (r == 0)
+			break;
+		if (r != -E_IPC_NOT_RECV)
+			return -E_NOT_SUPP;
+		sys_yield();
+	}
 	for (;;) {
 		envid_t from;
 		int r = ipc_recv(&from, dstva, NULL);

@@ -85,7 +85,9 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('seed', { type: 'number', describe: 'make RDRAND reproducible: draw from a generator seeded with N (default: the host\'s entropy)', requiresArg: true })
       .option('password-file', {
         type: 'string',
-        describe: "type the file's first line at the file server's disk-password prompts (unlock, and a new password at conversion), each time one appears",
+        describe:
+          "type the file's first line at the file server's disk-password prompts (unlock, and a new password at conversion), each time one appears; " +
+          "--input is typed at once and would reach the prompt first, so type commands with a --script that expects the shell's prompt",
         requiresArg: true,
       })
       .option('password', { type: 'string', describe: 'the same with the password given here (visible to other users in the process list)', requiresArg: true })

@@ -216,7 +216,7 @@ static int unlock(void)
 		}
 		cprintf("fs: wrong password\n");
 	}
-	cprintf("fs: %d wrong passwords; the file server stops, the disk untouched\n", UNLOCK_TRIES);
+	cprintf("fs: %d wrong passwords; nothing was written to the disk\n", UNLOCK_TRIES);
 	return -E_BAD_PASSWORD;
 }
 

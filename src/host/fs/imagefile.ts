@@ -72,6 +72,11 @@ export async function unlockBytes(raw: Uint8Array, ask: PasswordPrompt): Promise
   return { plain, encryption: { header, masterKey, tail: raw.slice(header.nblocks * BLKSIZE) } };
 }
 
+function notEncrypted(hostPath: string, raw: Uint8Array): CryptError {
+  if (isConversionRequest(raw)) return new CryptError('EBADHDR', `${hostPath} is not encrypted yet: block 0 only asks the guest to encrypt it at its next boot`);
+  return new CryptError('EBADHDR', `${hostPath} is not encrypted (no J86CRYPT header in block 0)`);
+}
+
 /** An opened image file: the file system, and how to write it back. */
 export class ImageFile {
   private constructor(
@@ -123,7 +128,7 @@ function encryptNewKey(plain: Uint8Array, password: Uint8Array, options: NewKeyO
  */
 export async function changePassword(hostPath: string, askOld: PasswordPrompt, askNew: PasswordPrompt, options: NewKeyOptions): Promise<void> {
   const raw = readHostFile(hostPath);
-  if (!isEncrypted(raw)) throw new CryptError('EBADHDR', `${hostPath} is not encrypted (no J86CRYPT header in block 0)`);
+  if (!isEncrypted(raw)) throw notEncrypted(hostPath, raw);
   const header = parseHeader(raw);
   const masterKey = unlock(header, await askOld());
   const updated = new Uint8Array(raw);
@@ -189,7 +194,7 @@ export function saveWithConversionRequest(hostPath: string, image: FsImage, iter
 /** `jos86 fs decrypt`: write the plain image (block 0 zero again) to `outputPath`. */
 export async function decryptToFile(hostPath: string, outputPath: string, ask: PasswordPrompt): Promise<void> {
   const raw = readHostFile(hostPath);
-  if (!isEncrypted(raw)) throw new CryptError('EBADHDR', `${hostPath} is not encrypted (no J86CRYPT header in block 0)`);
+  if (!isEncrypted(raw)) throw notEncrypted(hostPath, raw);
   const { plain, encryption } = await unlockBytes(raw, ask);
   const out = new Uint8Array(plain.length + encryption!.tail.length);
   out.set(plain, 0);

@@ -51,6 +51,8 @@ export const PROGRAMS: ProgramCase[] = [
   { name: 'stresssched', mustAppear: ['[00001005] stresssched on CPU 0', '[00001018] stresssched on CPU 0', '[00001004] exiting gracefully'], mustNotAppear: ['ran on two CPUs'] },
   { name: 'yield', mustAppear: ['Hello, I am environment 00001004.', 'Back in environment 00001004, iteration 4.', 'All done in environment 00001004.'] },
   { name: 'counter', mustAppear: ['envid 1004 counter 0', 'envid 1004 counter 1', 'envid 1004 counter 2', 'envid 1004 counter 3'], until: 'envid 1004 counter 3', timeoutMs: 500 },
+  // On the plain default disk; test/fs/encrypted*.test.ts run passwd and encrypt on encrypted and converting ones.
+  { name: 'passwd', mustAppear: ['passwd: the disk is not encrypted (encrypt encrypts it)', '[00001004] exiting gracefully'], mustNotAppear: ['Old password'] },
   {
     name: 'cryptotest',
     mustAppear: [

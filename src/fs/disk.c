@@ -236,7 +236,7 @@ int disk_init(uint32_t disk_nblocks)
 	case CRYPT_OK:
 		break;
 	case CRYPT_E_UNSUPPORTED:
-		cprintf("fs: the disk's encryption header has a version %d, cipher %d or key derivation %d this server does not know; nothing is written\n",
+		cprintf("fs: the disk's encryption header (version %d, cipher %d, key derivation %d) is of a kind this server does not read; nothing is written\n",
 			header.ch_version, header.ch_cipher, header.ch_kdf);
 		return -E_BAD_FS;
 	default:

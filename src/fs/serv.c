@@ -217,6 +217,9 @@ static int serve_encrypt(envid_t envid, struct Fsreq_encrypt *req)
 	if (req->req_len > 0 && req->req_len <= FS_PASSWORD_MAX && !disk_is_encrypted()) {
 		fs_sync();
 		r = disk_encrypt(req->req_password, req->req_len, super->s_nblocks, CRYPT_DEFAULT_ITERATIONS);
+		/* -E_NOT_SUPP: no RDRAND, nothing written. Anything else left the disk half converted. */
+		if (r < 0 && r != -E_NOT_SUPP)
+			panic("serve_encrypt: the disk is half encrypted after %e; it cannot be served (the next boot resumes the conversion)", r);
 	}
 	password_wipe((char *) req, sizeof *req);
 	return r;

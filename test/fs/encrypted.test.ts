@@ -3,6 +3,7 @@
 // encrypts a disk asking for it, of a boot with the right password, and of
 // three wrong ones (after which the image must be byte-identical); each
 // disk the guest wrote is then read by the host tool's own cryptography.
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { diskPasswordAnswers } from '../../src/host/answers.ts';
 import { isEncrypted, parseHeader, CRYPT_STATE_READY } from '../../src/host/fs/crypt.ts';
@@ -82,6 +83,15 @@ describe('the encrypted disk in the guest', () => {
     const run = boot(disk.slice(), []);
     expect(run.transcript).toContain("fs: the disk's encryption header is corrupt; nothing is written");
     expect(run.transcript).not.toContain('Password for the disk');
+    expect(Buffer.from(run.fsImage).equals(Buffer.from(disk))).toBe(true);
+  });
+
+  it('a header of an unknown version: refused with its numbers, nothing written', { timeout: TEST_TIMEOUT }, () => {
+    const disk = smallEncryptedDisk();
+    new DataView(disk.buffer).setUint32(8, 2, true); // ch_version
+    disk.set(createHash('sha256').update(disk.subarray(0, 480)).digest(), 480); // a sound checksum
+    const run = boot(disk.slice(), []);
+    expect(run.transcript).toContain("fs: the disk's encryption header (version 2, cipher 1, key derivation 1) is of a kind this server does not read; nothing is written");
     expect(Buffer.from(run.fsImage).equals(Buffer.from(disk))).toBe(true);
   });
 

@@ -18,6 +18,7 @@ import { expect } from 'vitest';
 import { PcMachine, type PcMachineOptions } from '../src/machine/pc.ts';
 import { parseScript, type ScriptStep } from '../src/host/script.ts';
 import { Session, type SessionResult } from '../src/host/session.ts';
+import type { PromptAnswer } from '../src/host/answers.ts';
 
 /** The RDRAND seed of every golden run. */
 export const GOLDEN_SEED = 6828;
@@ -31,6 +32,8 @@ export interface TranscriptOptions {
   script?: string | ScriptStep[];
   /** Virtual milliseconds before giving up (default 10 s). */
   timeoutMs?: number;
+  /** Prompts answered each time they appear (src/host/answers.ts), as `jos86 run --password-file` does. */
+  answers?: PromptAnswer[];
 }
 
 export interface Transcript extends SessionResult {
@@ -53,7 +56,7 @@ export function runTranscript(options: TranscriptOptions): Transcript {
     log: (message) => log.push(message),
   });
   const script = typeof options.script === 'string' ? parseScript(options.script) : options.script;
-  const session = new Session(machine, { script, timeoutNs: (options.timeoutMs ?? 10_000) * 1e6 });
+  const session = new Session(machine, { script, answers: options.answers, timeoutNs: (options.timeoutMs ?? 10_000) * 1e6 });
   const result = session.runSync();
   return { ...result, transcript, log, machine };
 }

@@ -25,7 +25,17 @@ import { hideBin } from 'yargs/helpers';
 import { BLKSIZE, FsError, FsImage, MAX_NBLOCKS, joinPath, type DirEntry } from '../host/fsimage.ts';
 import { CRYPT_DEFAULT_ITERATIONS, CryptError, randomSource } from '../host/fs/crypt.ts';
 import { mkfsFromHostTree } from '../host/fs/hosttree.ts';
-import { ImageFile, changePassword, decryptToFile, encryptInPlace, readHostFile, saveEncrypted, unlockBytes } from '../host/fs/imagefile.ts';
+import {
+  ImageFile,
+  changePassword,
+  decryptToFile,
+  encryptInPlace,
+  readHostFile,
+  requestEncryptionAtBoot,
+  saveEncrypted,
+  saveWithConversionRequest,
+  unlockBytes,
+} from '../host/fs/imagefile.ts';
 import { PasswordError, obtainPassword, processTerminal, type Terminal } from '../host/fs/password.ts';
 
 /** Where the commands write; tests pass their own to capture output. */
@@ -122,21 +132,28 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
           .option('blocks', { type: 'number', describe: `image size in ${BLKSIZE}-byte blocks` })
           .conflicts('size', 'blocks')
           .option('encrypt', { type: 'boolean', default: false, describe: 'encrypt the image (AES-256-XTS, see src/fs/CRYPT.md)' })
+          .option('encrypt-at-boot', {
+            type: 'boolean',
+            default: false,
+            describe: 'make it plain, asking the guest to encrypt it at its first boot (the file server asks for the new password)',
+          })
           .option('password', { type: 'string', describe: 'with --encrypt: the password (default: ask at the terminal)' })
           .option('password-file', { type: 'string', describe: 'with --encrypt: read the password from this file' })
           .options(newKeyOptions),
-      handler: guarded('mkfs', async (args: { image: string; dir?: string; size?: number; blocks?: number; encrypt: boolean } & PasswordArgs & NewKeyArgs) => {
+      handler: guarded('mkfs', async (args: { image: string; dir?: string; size?: number; blocks?: number; encrypt: boolean; encryptAtBoot: boolean } & PasswordArgs & NewKeyArgs) => {
         const nblocks = args.blocks ?? (args.size === undefined ? undefined : mibToBlocks(args.size));
+        if (args.encrypt && args.encryptAtBoot) throw new PasswordError('--encrypt and --encrypt-at-boot: choose one');
         if (!args.encrypt && (args.password !== undefined || args.passwordFile !== undefined)) {
           throw new PasswordError('a password only goes with --encrypt');
         }
         const image = mkfsFromHostTree(args.dir, nblocks);
         if (args.encrypt) saveEncrypted(args.image, image, await newPasswordFor(args)(), keyOptions(args));
+        else if (args.encryptAtBoot) saveWithConversionRequest(args.image, image, args.iterations);
         else image.save(args.image);
         const used = image.nblocks - image.freeBlockCount();
         io.stdout(
           `${args.image}: ${image.nblocks} blocks (${formatMib(image.nblocks * BLKSIZE)}), ` +
-            `${used} in use, ${image.freeBlockCount()} free${args.dir ? `, from ${args.dir}` : ''}${args.encrypt ? ', encrypted' : ''}\n`,
+            `${used} in use, ${image.freeBlockCount()} free${args.dir ? `, from ${args.dir}` : ''}${args.encrypt ? ', encrypted' : args.encryptAtBoot ? ', to be encrypted at its first boot' : ''}\n`,
         );
       }),
     },
@@ -252,12 +269,23 @@ export function makeFsCommand(io: FsCliIo = processIo): CommandModule {
     },
     {
       command: 'encrypt <image>',
-      describe: 'Encrypt a plain image in place under a new key (or finish an interrupted conversion)',
+      describe: 'Encrypt a plain image in place under a new key (or finish an interrupted conversion); --at-boot leaves that to the guest',
       builder: (y: Argv<ImageArgs>) =>
         withImage(y)
           .option('password', { type: 'string', describe: 'the password to encrypt with (of the image, when finishing a conversion)' })
+          .option('at-boot', {
+            type: 'boolean',
+            default: false,
+            describe: 'do not encrypt now: write a request in block 0 that the guest encrypt the disk at its next boot, asking for the password there',
+          })
           .options(newKeyOptions),
-      handler: guarded('encrypt', async (args: { image: string } & PasswordArgs & NewKeyArgs) => {
+      handler: guarded('encrypt', async (args: { image: string; atBoot: boolean } & PasswordArgs & NewKeyArgs) => {
+        if (args.atBoot) {
+          if (args.password !== undefined || args.passwordFile !== undefined) throw new PasswordError('--at-boot takes no password: the guest asks for it');
+          requestEncryptionAtBoot(args.image, args.iterations);
+          io.stdout(`${args.image}: the guest's file server will encrypt it at the next boot\n`);
+          return;
+        }
         const outcome = await encryptInPlace(args.image, passwordFor(args), newPasswordFor(args), keyOptions(args));
         io.stdout(`${args.image}: ${outcome === 'encrypted' ? 'encrypted' : 'conversion finished, every block encrypted'}\n`);
       }),

@@ -19,6 +19,7 @@ import { Session, type SessionResult } from '../host/session.ts';
 import { TerminalConsole } from '../host/console.ts';
 import { attachTrace } from '../host/trace.ts';
 import { systemRandom } from '../host/entropy.ts';
+import { diskPasswordAnswers } from '../host/answers.ts';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_IMAGE = join(REPO_ROOT, 'images', 'jos86.img');
@@ -47,6 +48,8 @@ interface RunArgs {
   trace?: string;
   snapshot: boolean;
   seed?: number;
+  password?: string;
+  passwordFile?: string;
 }
 
 /** Where a byte stream goes: `stdio`, `file:PATH` or `none`. */
@@ -80,10 +83,20 @@ export const runCommand: CommandModule<object, RunArgs> = {
       .option('trace', { type: 'string', describe: 'write every instruction (disassembled) and interrupt to FILE, like qemu -d in_asm,int', requiresArg: true })
       .option('snapshot', { type: 'boolean', default: false, describe: 'never write to disk images, even FILE,rw' })
       .option('seed', { type: 'number', describe: 'make RDRAND reproducible: draw from a generator seeded with N (default: the host\'s entropy)', requiresArg: true })
+      .option('password-file', {
+        type: 'string',
+        describe:
+          "type the file's first line at the file server's disk-password prompts (unlock, and a new password at conversion), each time one appears; " +
+          "--input is typed at once and would reach the prompt first, so type commands with a --script that expects the shell's prompt",
+        requiresArg: true,
+      })
+      .option('password', { type: 'string', describe: 'the same with the password given here (visible to other users in the process list)', requiresArg: true })
+      .conflicts('password', 'password-file')
       .example('$0 run', 'boot images/jos86.img')
       .example('$0 run --hda disk.img,rw', 'boot a disk and keep what the guest writes')
       .example('$0 run --kernel kernel.elf --display cga', 'boot a Multiboot kernel and show its screen')
       .example("$0 run --input 'help\\n' --timeout 5", 'type a command, stop after 5 virtual seconds')
+      .example('$0 run --hdb secret.img,rw --password-file pw.txt', 'boot an encrypted disk, the password typed at its prompt')
       .check((args) => {
         if (!Number.isInteger(args.mem) || args.mem < 2 || args.mem > 3072) throw new Error(`--mem must be a whole number of MiB from 2 to 3072 (got ${args.mem})`);
         if (!Number.isInteger(args.cpus) || args.cpus < 1 || args.cpus > 255) throw new Error(`--cpus must be 1 to 255 (got ${args.cpus})`);
@@ -214,6 +227,11 @@ async function run(args: RunArgs): Promise<number> {
     }
   }
 
+  let password = args.password;
+  if (args.passwordFile !== undefined) {
+    password = new TextDecoder().decode(readInputFile('--password-file', args.passwordFile)).split(/\r?\n/)[0];
+  }
+
   const interactive = Boolean(process.stdin.isTTY && process.stdout.isTTY);
   const realtime = args.realtime ?? (args.deterministic ? false : interactive);
   const cga = args.display === 'cga';
@@ -250,6 +268,7 @@ async function run(args: RunArgs): Promise<number> {
     realtime,
     timeoutNs: args.timeout !== undefined ? args.timeout * 1e9 : undefined,
     script,
+    answers: password === undefined ? undefined : diskPasswordAnswers(password),
     frameMs: 20,
     onFrame: () => {
       serial.flush();

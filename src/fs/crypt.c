@@ -37,6 +37,8 @@ int crypt_header_check(const struct CryptHeader *h)
 		if (h->ch_convert_next < 1 || h->ch_convert_count > CRYPT_CONVERT_BATCH ||
 		    h->ch_convert_next + h->ch_convert_count > h->ch_nblocks)
 			return CRYPT_E_CORRUPT;
+	} else if (h->ch_state == CRYPT_STATE_REQUESTED) {
+		return CRYPT_REQUESTED;
 	} else if (h->ch_state != CRYPT_STATE_READY) {
 		return CRYPT_E_CORRUPT;
 	}

@@ -35,6 +35,9 @@
 // ch_state
 #define CRYPT_STATE_READY	0	// every block but 0 is encrypted
 #define CRYPT_STATE_CONVERTING	1	// in-place encryption of a plain disk under way
+#define CRYPT_STATE_REQUESTED	2	// a PLAIN disk asking to be encrypted at the next boot:
+					// no keys yet (salt, wrapped key and key check are zero),
+					// every other block is plain; CRYPT.md "Encrypt at boot"
 
 // Blocks encrypted per step of a conversion, each with its digest in the header.
 #define CRYPT_CONVERT_BATCH	32
@@ -76,13 +79,16 @@ _Static_assert(__builtin_offsetof(struct CryptHeader, ch_checksum) == 480, "ch_c
 
 // ---- crypt.c: the header, for the file server -----------------------------
 // Results of crypt_header_check and crypt_unlock.
-#define CRYPT_OK		0
+#define CRYPT_REQUESTED		1	// a sound request to encrypt a plain disk (CRYPT_STATE_REQUESTED)
+#define CRYPT_OK		0	// an encrypted disk (ready or converting); the password is right
 #define CRYPT_E_NOT_ENCRYPTED	(-1)	// no CRYPT_MAGIC: a plain disk
 #define CRYPT_E_CORRUPT		(-2)	// bad checksum or impossible fields
 #define CRYPT_E_UNSUPPORTED	(-3)	// another version, cipher or KDF
 #define CRYPT_E_PASSWORD	(-4)	// the password does not unwrap the key
 
 // Check magic, checksum, version, algorithms and the conversion fields.
+// CRYPT_OK for an encrypted disk, CRYPT_REQUESTED for a plain one that
+// asks to be encrypted, CRYPT_E_NOT_ENCRYPTED for a plain one without.
 int crypt_header_check(const struct CryptHeader *h);
 // Derive the KEK from the password, unwrap the master key and verify it
 // against ch_key_check; the key is written to `master` only when right.

@@ -77,6 +77,9 @@ int fs_init(void)
 		cprintf("fs: the disk is too small (%d sectors)\n", nsectors);
 		return -E_BAD_FS;
 	}
+	/* Before any block is cached: an encrypted disk is unlocked here, or a requested conversion run. */
+	if ((r = disk_init(bc_nblocks)) < 0)
+		return r;
 	bc_init();
 	super = diskaddr(FS_SUPER_BLOCK);
 	if (super->s_magic != FS_MAGIC) {

@@ -1,7 +1,8 @@
 /*
  * The file server's internal interfaces, bottom to top:
  *   ide.c   the IDE disk (primary channel, slave drive), PIO, polled
- *   disk.c  whole blocks to and from the disk (the layer disk encryption sits in)
+ *   disk.c  whole blocks to and from the disk, and the disk's encryption
+ *           (src/fs/CRYPT.md): unlock at mount, XTS on every block, conversion
  *   bc.c    the block cache: the disk mapped at DISKMAP, a page per block,
  *           faulted in on demand, written back when dirty, evicted when clean
  *   fs.c    the file system of FORMAT.md: bitmap, files, directories, paths
@@ -25,8 +26,12 @@ int ide_read(uint32_t secno, void *dst, size_t nsecs);
 int ide_write(uint32_t secno, const void *src, size_t nsecs);
 
 /* disk.c */
+int disk_init(uint32_t disk_nblocks);
 int disk_read_block(uint32_t blockno, void *dst);
 int disk_write_block(uint32_t blockno, const void *src);
+bool disk_is_encrypted(void);
+int disk_encrypt(const char *password, size_t len, uint32_t nblocks, uint32_t iterations);
+int disk_change_password(const char *old, size_t oldlen, const char *new, size_t newlen);
 
 /* bc.c */
 extern uint32_t bc_nblocks;	/* blocks on the disk, from ide_probe until the superblock is read */

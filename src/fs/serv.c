@@ -7,6 +7,7 @@
  * carry a generation so a stale id is refused.
  */
 #include "fs.h"
+#include "crypt.h"
 
 #define MAXOPEN 1024
 #define FILEVA 0xD0000000	/* the Fd pages of open files */
@@ -205,7 +206,33 @@ static int serve_statfs(envid_t envid, union Fsipc *ipc)
 	ipc->statfsRet.ret_nfree = fs_nfree();
 	ipc->statfsRet.ret_cached = bc_cached;
 	ipc->statfsRet.ret_evictions = bc_evictions;
+	ipc->statfsRet.ret_encrypted = disk_is_encrypted();
 	return 0;
+}
+
+/* The `encrypt` program: write back every dirty block, then convert the disk in place. */
+static int serve_encrypt(envid_t envid, struct Fsreq_encrypt *req)
+{
+	int r = -E_INVAL;
+	if (req->req_len > 0 && req->req_len <= FS_PASSWORD_MAX && !disk_is_encrypted()) {
+		fs_sync();
+		r = disk_encrypt(req->req_password, req->req_len, super->s_nblocks, CRYPT_DEFAULT_ITERATIONS);
+		/* -E_NOT_SUPP: no RDRAND, nothing written. Anything else left the disk half converted. */
+		if (r < 0 && r != -E_NOT_SUPP)
+			panic("serve_encrypt: the disk is half encrypted after %e; it cannot be served (the next boot resumes the conversion)", r);
+	}
+	password_wipe((char *) req, sizeof *req);
+	return r;
+}
+
+/* The `passwd` program. */
+static int serve_passwd(envid_t envid, struct Fsreq_passwd *req)
+{
+	int r = -E_INVAL;
+	if (req->req_oldlen <= FS_PASSWORD_MAX && req->req_newlen > 0 && req->req_newlen <= FS_PASSWORD_MAX)
+		r = disk_change_password(req->req_old, req->req_oldlen, req->req_new, req->req_newlen);
+	password_wipe((char *) req, sizeof *req);
+	return r;
 }
 
 /*
@@ -266,6 +293,12 @@ static void serve(void)
 		case FSREQ_STATFS:
 			r = serve_statfs(whom, fsreq);
 			break;
+		case FSREQ_ENCRYPT:
+			r = serve_encrypt(whom, &fsreq->encrypt);
+			break;
+		case FSREQ_PASSWD:
+			r = serve_passwd(whom, &fsreq->passwd);
+			break;
 		default:
 			r = -E_INVAL;
 			break;
@@ -281,7 +314,7 @@ void umain(int argc, char **argv)
 	cprintf("FS is running\n");
 	serve_init();
 	if (fs_init() < 0) {
-		cprintf("fs: no file system; the file server stops\n");
+		cprintf("fs: the file server stops\n");
 		return;
 	}
 	cprintf("FS: %d blocks of %d bytes\n", super->s_nblocks, BLKSIZE);

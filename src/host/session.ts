@@ -15,6 +15,7 @@
 
 import type { PcMachine, StopReason } from '../machine/pc.ts';
 import { ScriptRunner, type ScriptStep } from './script.ts';
+import { PromptAnswerer, type PromptAnswer } from './answers.ts';
 
 export type SessionEnd = StopReason | 'timeout' | 'quit';
 
@@ -34,6 +35,8 @@ export interface SessionOptions {
   timeoutNs?: number;
   /** Scripted input (`--input`, `--script`). */
   script?: ScriptStep[];
+  /** Prompts answered each time they appear (`--password-file`), typed on COM1. */
+  answers?: PromptAnswer[];
   /** Virtual time per slice (default 1 ms). */
   sliceNs?: number;
   /** Called between slices, e.g. to redraw the CGA screen (at most every `frameMs` of wall time). */
@@ -64,6 +67,12 @@ export class Session {
         keyboard: (char) => machine.typeKey(char),
       });
       machine.serialTaps.push((byte) => this.script!.output(byte));
+    }
+    if (options.answers?.length) {
+      const answerer = new PromptAnswerer(options.answers, (text) => {
+        for (const byte of new TextEncoder().encode(text)) this.typedSerial.push(byte);
+      });
+      machine.serialTaps.push((byte) => answerer.output(byte));
     }
   }
 

@@ -29,6 +29,9 @@ enum {
 	/* process migration (issue 6) */
 	E_NOT_PAUSED,		/* the environment must be paused first */
 	E_BAD_IMAGE,		/* not a valid migration image */
+
+	/* disk encryption (issue 7) */
+	E_BAD_PASSWORD,		/* the password does not unlock the encrypted disk */
 	MAXERROR
 };
 

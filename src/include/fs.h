@@ -27,6 +27,9 @@
 #define O_MKDIR		0x0800	/* with O_CREAT: create a directory */
 #define O_APPEND	0x1000	/* every write goes to the end */
 
+/* The longest password a request carries. */
+#define FS_PASSWORD_MAX 256
+
 enum {
 	FSREQ_OPEN = 1,
 	FSREQ_SET_SIZE,
@@ -38,6 +41,8 @@ enum {
 	FSREQ_SYNC,
 	FSREQ_RENAME,
 	FSREQ_STATFS,	/* reply: struct Fsret_statfs */
+	FSREQ_ENCRYPT,	/* encrypt the plain disk in place, now (src/fs/CRYPT.md) */
+	FSREQ_PASSWD,	/* change the encrypted disk's password (re-wraps its key) */
 	NFSREQ
 };
 
@@ -85,7 +90,19 @@ union Fsipc {
 		uint32_t ret_nfree;
 		uint32_t ret_cached;	/* blocks in the server's cache now */
 		uint32_t ret_evictions;	/* blocks dropped from the cache to make room, since boot */
+		int ret_encrypted;	/* the disk is encrypted (src/fs/CRYPT.md) */
 	} statfsRet;
+	/* Passwords travel as bytes with a length (at most FS_PASSWORD_MAX); the server wipes them after use. */
+	struct Fsreq_encrypt {
+		uint32_t req_len;
+		char req_password[FS_PASSWORD_MAX];
+	} encrypt;
+	struct Fsreq_passwd {
+		uint32_t req_oldlen;
+		uint32_t req_newlen;
+		char req_old[FS_PASSWORD_MAX];
+		char req_new[FS_PASSWORD_MAX];
+	} passwd;
 	char _pad[PGSIZE];	/* the union is exactly one page */
 };
 

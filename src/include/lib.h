@@ -96,6 +96,8 @@ int rename(const char *from, const char *to);
 int mkdir(const char *path);
 int sync(void);
 int statfs(struct Fsret_statfs *st);
+int encrypt_disk(const char *password, size_t len);
+int change_disk_password(const char *old, size_t oldlen, const char *new, size_t newlen);
 
 /* pageref.c */
 int pageref(void *va);
@@ -114,6 +116,12 @@ envid_t spawnl(const char *program, const char *arg0, ...);
 
 /* wait.c */
 void wait(envid_t env);
+
+/* readline.c (readline itself is in stdio.h): passwords, read from the console without echo */
+#define PASSWORD_MAX FS_PASSWORD_MAX	/* a password buffer, its NUL included */
+int getpassword(const char *prompt, char *buf, size_t size);
+int getnewpassword(char *buf, size_t size);
+void password_wipe(char *buf, size_t size);
 
 /* fprintf.c: formatted output to a descriptor */
 int printf(const char *fmt, ...);

@@ -37,4 +37,21 @@ static inline uint32_t xchg(volatile uint32_t *addr, uint32_t newval)
 	asm volatile("lock; xchgl %0, %1" : "+m"(*addr), "=a"(result) : "1"(newval) : "cc");
 	return result;
 }
+static inline void cpuid(uint32_t leaf, uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx)
+{
+	uint32_t a, b, c, d;
+	asm volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(0));
+	if (eax) *eax = a;
+	if (ebx) *ebx = b;
+	if (ecx) *ecx = c;
+	if (edx) *edx = d;
+}
+#define CPUID1_ECX_RDRAND (1U << 30)
+/* RDRAND: 32 random bits into *v; false when the source had none ready (CF=0). */
+static inline bool rdrand32(uint32_t *v)
+{
+	uint8_t ok;
+	asm volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok) : : "cc");
+	return ok;
+}
 #endif

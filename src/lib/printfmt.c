@@ -31,6 +31,7 @@ static const char *const error_string[MAXERROR] = {
 	[E_BAD_FS] = "bad file system",
 	[E_NOT_PAUSED] = "environment is not paused",
 	[E_BAD_IMAGE] = "bad migration image",
+	[E_BAD_PASSWORD] = "wrong password",
 };
 
 static void printnum(void (*putch)(int, void *), void *putdat, unsigned long long num, unsigned base, int width, int padc)

@@ -57,7 +57,7 @@ describe('jos86 --help', () => {
   it('documents every run option', () => {
     const { status, stdout } = jos86(['run', '--help']);
     expect(status).toBe(0);
-    for (const option of ['--hda', '--hdb', '--kernel', '--append', '--bios', '--mem', '--serial', '--debugcon', '--display', '--deterministic', '--realtime', '--input', '--script', '--timeout', '--trace', '--snapshot', '--seed']) {
+    for (const option of ['--hda', '--hdb', '--kernel', '--append', '--bios', '--mem', '--serial', '--debugcon', '--display', '--deterministic', '--realtime', '--input', '--script', '--timeout', '--trace', '--snapshot', '--seed', '--password-file', '--password']) {
       expect(stdout).toContain(option);
     }
   });

@@ -30,6 +30,8 @@ export const CRYPT_KEY_CHECK_TEXT = 'jos86 key check';
 export const CRYPT_DEFAULT_ITERATIONS = 1000;
 export const CRYPT_STATE_READY = 0;
 export const CRYPT_STATE_CONVERTING = 1;
+/** A plain image asking the guest to encrypt it at the next boot: no keys yet (CRYPT.md, "Encrypt at boot"). */
+export const CRYPT_STATE_REQUESTED = 2;
 export const CRYPT_CONVERT_BATCH = 32;
 export const CRYPT_DIGEST_SIZE = 8;
 export const CRYPT_HEADER_SIZE = 512;
@@ -103,9 +105,54 @@ export function randomSource(seed?: string): RandomSource {
   };
 }
 
-/** Does this image start with an encryption header (by its magic only)? */
-export function isEncrypted(image: Uint8Array): boolean {
+function hasMagic(image: Uint8Array): boolean {
   return image.length >= CRYPT_HEADER_SIZE && Buffer.from(image.subarray(0, 8)).toString('latin1') === CRYPT_MAGIC;
+}
+
+/**
+ * Does block 0 hold a sound request to encrypt this plain image at the next
+ * boot? Magic, checksum, version and state CRYPT_STATE_REQUESTED; the rest of
+ * the image is a plain file system.
+ */
+export function isConversionRequest(image: Uint8Array): boolean {
+  if (!hasMagic(image)) return false;
+  const sector = image.subarray(0, CRYPT_HEADER_SIZE);
+  const view = new DataView(sector.buffer, sector.byteOffset, CRYPT_HEADER_SIZE);
+  return (
+    headerChecksum(sector).equals(sector.subarray(CH_CHECKSUM, CH_CHECKSUM + CRYPT_CHECKSUM_SIZE)) &&
+    view.getUint32(CH_VERSION, true) === CRYPT_VERSION &&
+    view.getUint32(CH_STATE, true) === CRYPT_STATE_REQUESTED
+  );
+}
+
+/** Does this image start with an encryption header (by its magic, a conversion request excepted)? */
+export function isEncrypted(image: Uint8Array): boolean {
+  return hasMagic(image) && !isConversionRequest(image);
+}
+
+/**
+ * The 512-byte block-0 request that asks the guest's file server to encrypt
+ * this plain image at its next boot, with `iterations` for the password it
+ * will ask for. No key, salt or key check: those are made in the guest.
+ */
+export function conversionRequest(nblocks: number, iterations = CRYPT_DEFAULT_ITERATIONS): Uint8Array {
+  if (!Number.isInteger(iterations) || iterations < 1 || iterations > 0xffff_ffff) {
+    throw new CryptError('EBADHDR', `iteration count ${iterations}: give a whole number from 1`);
+  }
+  return serializeHeader({
+    version: CRYPT_VERSION,
+    cipher: CRYPT_CIPHER_AES256_XTS,
+    kdf: CRYPT_KDF_PBKDF2_SHA256,
+    iterations,
+    salt: new Uint8Array(CRYPT_SALT_SIZE),
+    wrappedKey: new Uint8Array(CRYPT_KEY_SIZE),
+    keyCheck: new Uint8Array(CRYPT_CHECK_SIZE),
+    nblocks,
+    state: CRYPT_STATE_REQUESTED,
+    convertNext: 0,
+    convertCount: 0,
+    convertDigests: new Uint8Array(CRYPT_CONVERT_BATCH * CRYPT_DIGEST_SIZE),
+  });
 }
 
 function headerChecksum(sector: Uint8Array): Buffer {
@@ -114,7 +161,7 @@ function headerChecksum(sector: Uint8Array): Buffer {
 
 /** Parse and check block 0: magic, checksum, version, algorithms, sane numbers. */
 export function parseHeader(image: Uint8Array): CryptHeader {
-  if (!isEncrypted(image)) throw new CryptError('EBADHDR', 'not an encrypted jos86 image: no J86CRYPT header in block 0');
+  if (!hasMagic(image)) throw new CryptError('EBADHDR', 'not an encrypted jos86 image: no J86CRYPT header in block 0');
   const sector = image.subarray(0, CRYPT_HEADER_SIZE);
   if (!headerChecksum(sector).equals(sector.subarray(CH_CHECKSUM, CH_CHECKSUM + CRYPT_CHECKSUM_SIZE))) {
     throw new CryptError('EBADHDR', 'the encryption header is corrupt (bad checksum)');
@@ -151,6 +198,8 @@ export function parseHeader(image: Uint8Array): CryptHeader {
     if (next < 1 || count > CRYPT_CONVERT_BATCH || next + count > header.nblocks) {
       throw new CryptError('EBADHDR', `the encryption header's conversion progress (block ${next}, ${count} in flight) is out of range`);
     }
+  } else if (header.state === CRYPT_STATE_REQUESTED) {
+    throw new CryptError('EBADHDR', 'not encrypted yet: block 0 only asks the guest to encrypt the image at its next boot');
   } else if (header.state !== CRYPT_STATE_READY) {
     throw new CryptError('EBADHDR', `unknown state ${header.state} in the encryption header`);
   }

@@ -1,6 +1,8 @@
 // Image files on the host, plain or encrypted: what `jos86 fs` loads and saves.
 //
-// A plain image is opened as it is. An encrypted one (src/fs/CRYPT.md) is
+// A plain image is opened as it is; one whose block 0 asks the guest to
+// encrypt it at the next boot (`jos86 fs encrypt --at-boot`) is plain too:
+// its view has block 0 zero and saving puts the request back. An encrypted one (src/fs/CRYPT.md) is
 // unlocked with a password and decrypted into its plain view, on which
 // FsImage and fsck work unchanged; saving encrypts the view again under
 // the same master key (XTS is deterministic, so blocks that did not change
@@ -12,11 +14,15 @@
 import { readFileSync } from 'node:fs';
 import { FsError, FsImage, saveAtomically } from '../fsimage.ts';
 import {
+  CH_ITERATIONS,
+  CRYPT_HEADER_SIZE,
   CRYPT_STATE_READY,
   CryptError,
+  conversionRequest,
   createHeader,
   decryptImage,
   encryptImage,
+  isConversionRequest,
   isEncrypted,
   newMasterKey,
   parseHeader,
@@ -43,6 +49,8 @@ export interface Encryption {
 export interface ImageBytes {
   plain: Uint8Array;
   encryption?: Encryption;
+  /** A plain image's request to be encrypted at the next boot (block 0's first sector), kept on save. */
+  request?: Uint8Array;
 }
 
 export function readHostFile(hostPath: string): Uint8Array {
@@ -52,6 +60,11 @@ export function readHostFile(hostPath: string): Uint8Array {
 
 /** Decrypt an encrypted image's bytes with the password `ask` gives; plain bytes come back as they are. */
 export async function unlockBytes(raw: Uint8Array, ask: PasswordPrompt): Promise<ImageBytes> {
+  if (isConversionRequest(raw)) {
+    const plain = raw.slice();
+    plain.fill(0, 0, BLKSIZE);
+    return { plain, request: raw.slice(0, CRYPT_HEADER_SIZE) };
+  }
   if (!isEncrypted(raw)) return { plain: raw };
   const header = parseHeader(raw);
   const masterKey = unlock(header, await ask());
@@ -59,16 +72,22 @@ export async function unlockBytes(raw: Uint8Array, ask: PasswordPrompt): Promise
   return { plain, encryption: { header, masterKey, tail: raw.slice(header.nblocks * BLKSIZE) } };
 }
 
+function notEncrypted(hostPath: string, raw: Uint8Array): CryptError {
+  if (isConversionRequest(raw)) return new CryptError('EBADHDR', `${hostPath} is not encrypted yet: block 0 only asks the guest to encrypt it at its next boot`);
+  return new CryptError('EBADHDR', `${hostPath} is not encrypted (no J86CRYPT header in block 0)`);
+}
+
 /** An opened image file: the file system, and how to write it back. */
 export class ImageFile {
   private constructor(
     readonly image: FsImage,
     readonly encryption: Encryption | undefined,
+    readonly request: Uint8Array | undefined,
   ) {}
 
   static async load(hostPath: string, ask: PasswordPrompt): Promise<ImageFile> {
-    const { plain, encryption } = await unlockBytes(readHostFile(hostPath), ask);
-    return new ImageFile(FsImage.open(plain), encryption);
+    const { plain, encryption, request } = await unlockBytes(readHostFile(hostPath), ask);
+    return new ImageFile(FsImage.open(plain), encryption, request);
   }
 
   get encrypted(): boolean {
@@ -76,6 +95,11 @@ export class ImageFile {
   }
 
   save(hostPath: string): void {
+    if (this.request) {
+      const bytes = this.image.bytes.slice();
+      bytes.set(this.request, 0);
+      return saveAtomically(hostPath, bytes);
+    }
     if (!this.encryption) return this.image.save(hostPath);
     const { header, masterKey, tail } = this.encryption;
     saveAtomically(hostPath, encryptImage(this.image.bytes, header, masterKey, tail));
@@ -104,7 +128,7 @@ function encryptNewKey(plain: Uint8Array, password: Uint8Array, options: NewKeyO
  */
 export async function changePassword(hostPath: string, askOld: PasswordPrompt, askNew: PasswordPrompt, options: NewKeyOptions): Promise<void> {
   const raw = readHostFile(hostPath);
-  if (!isEncrypted(raw)) throw new CryptError('EBADHDR', `${hostPath} is not encrypted (no J86CRYPT header in block 0)`);
+  if (!isEncrypted(raw)) throw notEncrypted(hostPath, raw);
   const header = parseHeader(raw);
   const masterKey = unlock(header, await askOld());
   const updated = new Uint8Array(raw);
@@ -113,11 +137,18 @@ export async function changePassword(hostPath: string, askOld: PasswordPrompt, a
 }
 
 /**
- * `jos86 fs encrypt`: encrypt a plain image in place under a new master key,
- * or finish an in-place conversion the guest left half done.
+ * `jos86 fs encrypt`: encrypt a plain image in place under a new master key
+ * (one that asks for encryption at boot included), or finish an in-place
+ * conversion the guest left half done.
  */
 export async function encryptInPlace(hostPath: string, ask: PasswordPrompt, askNew: PasswordPrompt, options: NewKeyOptions): Promise<'encrypted' | 'finished'> {
-  const raw = readHostFile(hostPath);
+  let raw = readHostFile(hostPath);
+  if (isConversionRequest(raw)) {
+    // Do now what the guest was asked to do at boot, with the iteration count the request names.
+    const requested = new DataView(raw.buffer, raw.byteOffset).getUint32(CH_ITERATIONS, true);
+    options = { ...options, iterations: options.iterations ?? requested };
+    raw = (await unlockBytes(raw, ask)).plain;
+  }
   if (isEncrypted(raw)) {
     const header = parseHeader(raw);
     if (header.state === CRYPT_STATE_READY) throw new CryptError('EBADHDR', `${hostPath} is already encrypted`);
@@ -135,10 +166,35 @@ export async function encryptInPlace(hostPath: string, ask: PasswordPrompt, askN
   return 'encrypted';
 }
 
+/**
+ * `jos86 fs encrypt --at-boot`: leave the plain image as it is and put in
+ * block 0 a request that the guest's file server encrypt it at its next
+ * boot (asking for the new password there). Only block 0 changes.
+ */
+export function requestEncryptionAtBoot(hostPath: string, iterations?: number): void {
+  const raw = readHostFile(hostPath);
+  if (isConversionRequest(raw)) throw new CryptError('EBADHDR', `${hostPath} already asks to be encrypted at the next boot`);
+  if (isEncrypted(raw)) throw new CryptError('EBADHDR', `${hostPath} is already encrypted`);
+  const image = FsImage.open(raw);
+  if (raw.subarray(0, BLKSIZE).some((byte) => byte !== 0)) {
+    throw new FsError('EBADFS', `${hostPath}: block 0 is not empty, so it holds something the request would overwrite`);
+  }
+  const updated = new Uint8Array(raw);
+  updated.set(conversionRequest(image.nblocks, iterations), 0);
+  saveAtomically(hostPath, updated);
+}
+
+/** `jos86 fs mkfs --encrypt-at-boot`: save a new plain image that asks to be encrypted at its first boot. */
+export function saveWithConversionRequest(hostPath: string, image: FsImage, iterations?: number): void {
+  const bytes = image.bytes.slice();
+  bytes.set(conversionRequest(image.nblocks, iterations), 0);
+  saveAtomically(hostPath, bytes);
+}
+
 /** `jos86 fs decrypt`: write the plain image (block 0 zero again) to `outputPath`. */
 export async function decryptToFile(hostPath: string, outputPath: string, ask: PasswordPrompt): Promise<void> {
   const raw = readHostFile(hostPath);
-  if (!isEncrypted(raw)) throw new CryptError('EBADHDR', `${hostPath} is not encrypted (no J86CRYPT header in block 0)`);
+  if (!isEncrypted(raw)) throw notEncrypted(hostPath, raw);
   const { plain, encryption } = await unlockBytes(raw, ask);
   const out = new Uint8Array(plain.length + encryption!.tail.length);
   out.set(plain, 0);

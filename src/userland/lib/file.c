@@ -15,7 +15,15 @@ static int fsipc(unsigned type, void *dstva)
 	const volatile struct Env *e = &envs[ENVX(fsenv)];
 	if (e->env_id != fsenv || e->env_status == ENV_FREE || e->env_status == ENV_DYING)
 		return -E_NOT_SUPP;
-	ipc_send(fsenv, type, &fsipcbuf, PTE_P | PTE_W | PTE_U);
+	/* Not ipc_send, which panics: the server may stop while we wait (a wrong disk password). */
+	for (;;) {
+		int r = sys_ipc_try_send(fsenv, type, &fsipcbuf, PTE_P | PTE_W | PTE_U);
+		if (r == 0)
+			break;
+		if (r != -E_IPC_NOT_RECV)
+			return -E_NOT_SUPP;
+		sys_yield();
+	}
 	for (;;) {
 		envid_t from;
 		int r = ipc_recv(&from, dstva, NULL);
@@ -162,4 +170,30 @@ int statfs(struct Fsret_statfs *st)
 		return r;
 	*st = fsipcbuf.statfsRet;
 	return 0;
+}
+
+/* Ask the file server to encrypt its plain disk in place under this password. */
+int encrypt_disk(const char *password, size_t len)
+{
+	if (len == 0 || len > FS_PASSWORD_MAX)
+		return -E_INVAL;
+	fsipcbuf.encrypt.req_len = len;
+	memcpy(fsipcbuf.encrypt.req_password, password, len);
+	int r = fsipc(FSREQ_ENCRYPT, NULL);
+	password_wipe((char *) &fsipcbuf, sizeof fsipcbuf);
+	return r;
+}
+
+/* Change the encrypted disk's password: -E_BAD_PASSWORD when `old` is not it. */
+int change_disk_password(const char *old, size_t oldlen, const char *new, size_t newlen)
+{
+	if (oldlen > FS_PASSWORD_MAX || newlen == 0 || newlen > FS_PASSWORD_MAX)
+		return -E_INVAL;
+	fsipcbuf.passwd.req_oldlen = oldlen;
+	fsipcbuf.passwd.req_newlen = newlen;
+	memcpy(fsipcbuf.passwd.req_old, old, oldlen);
+	memcpy(fsipcbuf.passwd.req_new, new, newlen);
+	int r = fsipc(FSREQ_PASSWD, NULL);
+	password_wipe((char *) &fsipcbuf, sizeof fsipcbuf);
+	return r;
 }

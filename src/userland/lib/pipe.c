@@ -47,11 +47,16 @@ err:
 
 static int _pipeisclosed(struct Fd *fd, struct Pipe *p)
 {
-	/* Re-read until no context switch happened in between (env_runs unchanged). */
+	/*
+	 * Re-read until no context switch happened in between (env_runs
+	 * unchanged). Look ourselves up once: finding thisenv is a system call,
+	 * and every return from the kernel counts as a run.
+	 */
+	const volatile struct Env *self = thisenv;
 	for (;;) {
-		int n = thisenv->env_runs;
+		int n = self->env_runs;
 		int ret = pageref(fd) == pageref(p);
-		if (n == thisenv->env_runs)
+		if (n == self->env_runs)
 			return ret;
 	}
 }

@@ -17,8 +17,19 @@ import { Cpu } from './cpu.ts';
 
 export const PRIMING_CODE = 0x1000;
 const CODE = PRIMING_CODE;
-const DATA = 0x2000;
-const STACK_TOP = 0x3000;
+const DATA = 0x6000;
+/** The stack the priming program expects (ESP at the start). */
+export const PRIMING_STACK_TOP = 0x8000;
+const STACK_TOP = PRIMING_STACK_TOP;
+/** The TSS, the ring-0 stack it names, and the ring-3 stack. */
+const TSS = DATA + 0x800;
+const RING0_STACK = STACK_TOP - 0x800;
+const USER_STACK = STACK_TOP - 0xc00;
+/** Round trips of the ring-3 system-call loop. */
+export const PRIMING_SYSTEM_CALLS = 400;
+const SYSTEM_CALLS = PRIMING_SYSTEM_CALLS;
+/** A page boundary that memory operands straddle (both sides plain RAM). */
+const STRADDLE = 0xb000;
 const ROUNDS = 4;
 
 let primed = false;
@@ -38,7 +49,7 @@ export function primeDecodedTier(): void {
     cpu.eip = CODE;
     cpu.reg32[4] = STACK_TOP;
     cpu.halted = false;
-    cpu.run(10_000);
+    cpu.run(20_000);
   }
 }
 
@@ -119,6 +130,45 @@ export function primingProgram(): Uint8Array {
       emit(...producer, 0x0f, 0x40 + cc, 0xc1); // cmovcc eax, ecx
     }
   }
+  // Every memory form three more times: on a page that holds code (the code-entry slow paths),
+  // straddling a page boundary, and at an unaligned address. ModRM reg field in `reg`.
+  const memoryForms: { opcode: number[]; reg: number; imm?: number[] }[] = [
+    { opcode: [0x01], reg: 0 }, { opcode: [0x03], reg: 0 }, { opcode: [0x29], reg: 0 }, { opcode: [0x21], reg: 0 },
+    { opcode: [0x39], reg: 0 }, { opcode: [0x3b], reg: 0 }, { opcode: [0x85], reg: 0 },
+    { opcode: [0x83], reg: 0, imm: [1] }, { opcode: [0x83], reg: 7, imm: [1] }, { opcode: [0x81], reg: 1, imm: [1, 0, 0, 0] },
+    { opcode: [0x00], reg: 0 }, { opcode: [0x02], reg: 0 }, { opcode: [0x38], reg: 0 }, { opcode: [0x80], reg: 0, imm: [1] },
+    { opcode: [0x80], reg: 7, imm: [1] }, { opcode: [0xf7], reg: 0, imm: [1, 0, 0, 0] }, { opcode: [0xf6], reg: 0, imm: [1] },
+    { opcode: [0x89], reg: 0 }, { opcode: [0x8b], reg: 0 }, { opcode: [0xc7], reg: 0, imm: [1, 0, 0, 0] },
+    { opcode: [0x88], reg: 0 }, { opcode: [0x8a], reg: 0 }, { opcode: [0xc6], reg: 0, imm: [1] },
+    { opcode: [0xff], reg: 0 }, { opcode: [0xff], reg: 1 }, { opcode: [0xfe], reg: 0 }, { opcode: [0xfe], reg: 1 },
+    { opcode: [0xc1], reg: 4, imm: [1] }, { opcode: [0xd1], reg: 5 }, { opcode: [0xc0], reg: 4, imm: [1] },
+    { opcode: [0x0f, 0xb6], reg: 0 }, { opcode: [0x0f, 0xb7], reg: 0 }, { opcode: [0x0f, 0xbe], reg: 0 }, { opcode: [0x0f, 0xbf], reg: 0 },
+    { opcode: [0x0f, 0x94], reg: 0 }, { opcode: [0x0f, 0x44], reg: 0 }, { opcode: [0x0f, 0xaf], reg: 0 }, { opcode: [0x6b], reg: 0, imm: [3] },
+    { opcode: [0xff], reg: 6 }, // push [m] (popped at once)
+  ];
+  emit(0xbe); dword(STRADDLE); // mov esi, STRADDLE
+  for (const form of memoryForms) {
+    const tail = () => {
+      emit(...(form.imm ?? []));
+      if (form.opcode[0] === 0xff && form.reg === 6) emit(0x58); // pop eax
+    };
+    emit(...form.opcode, 0x05 | (form.reg << 3)); address('scratch', false); tail(); // [scratch]
+    emit(...form.opcode, 0x86 | (form.reg << 3)); dword(-2); tail(); // [esi-2]: across the boundary
+    emit(...form.opcode, 0x43 | (form.reg << 3), 0x09); tail(); // [ebx+9]: unaligned
+  }
+  emit(0xa1); address('scratch', false); emit(0xa3); address('scratch', false); // mov eax, [moffs]; mov [moffs], eax
+  emit(0xd3, 0xe8, 0xd3, 0xf8, 0xd3, 0xc8); // shr/sar/ror eax, cl
+  // The compare-and-branch forms that are fused, for every condition (taken and not).
+  for (const producer of [
+    [0x83, 0xf8, 0x01], // cmp eax, 1
+    [0xa9, 0x01, 0x00, 0x00, 0x00], // test eax, 1
+    [0x83, 0xe0, 0x07], // and eax, 7
+    [0x83, 0xe8, 0x01], // sub eax, 1
+    [0x48], // dec eax
+    [0x85, 0xc8], // test eax, ecx
+  ]) {
+    for (let cc = 0; cc < 16; cc++) emit(...producer, 0x70 + cc, 0x00);
+  }
   // Loads, stores and stack accesses that miss the TLB (INVLPG drops the data and stack pages,
   // not the code page, so the handlers meet the misses), first with paging off, then through
   // page tables the program builds at 0x8000 (an identity map of the first 64 KiB), so the walk
@@ -163,13 +213,37 @@ export function primingProgram(): Uint8Array {
   store(0x400, 0); store(0x404, 0); // null descriptor
   store(0x408, 0x0000ffff); store(0x40c, 0x00cf9b00); // 0x08: flat 32-bit code
   store(0x410, 0x0000ffff); store(0x414, 0x00cf9300); // 0x10: flat data
+  store(0x418, 0x0000ffff); store(0x41c, 0x00cffb00); // 0x18: ring-3 code
+  store(0x420, 0x0000ffff); store(0x424, 0x00cff300); // 0x20: ring-3 data
+  store(0x428, ((TSS & 0xffff) << 16) | 0x67); store(0x42c, ((TSS >>> 16) & 0xff) | 0x8900); // 0x28: the TSS
+  store(TSS - DATA + 4, RING0_STACK); store(TSS - DATA + 8, 0x10); // its ring-0 SS:ESP
   emit(0xc7, 0x83); dword(0x500 + 0x20 * 8); address('handler', false, 0x08 << 16); // gate 0x20: 0x08:handler
   store(0x504 + 0x20 * 8, 0x00008e00); // present 32-bit interrupt gate, DPL 0
-  store(0x700, 0x17 | ((DATA + 0x400) << 16)); store(0x704, (DATA + 0x400) >>> 16); // GDT pointer
-  store(0x708, 0x107 | ((DATA + 0x500) << 16)); store(0x70c, (DATA + 0x500) >>> 16); // IDT pointer
+  store(0x700, 0x2f | ((DATA + 0x400) << 16)); store(0x704, (DATA + 0x400) >>> 16); // GDT pointer
+  store(0x708, 0x18f | ((DATA + 0x500) << 16)); store(0x70c, (DATA + 0x500) >>> 16); // IDT pointer: 0x00-0x31
   emit(0x0f, 0x01, 0x93); dword(0x700); // lgdt [ebx + 0x700]
   emit(0x0f, 0x01, 0x9b); dword(0x708); // lidt [ebx + 0x708]
+  emit(0x66, 0xb8, 0x28, 0x00, 0x0f, 0x00, 0xd8); // mov ax, 0x28; ltr ax
   emit(0xcd, 0x20); // int 0x20
+  // A page fault in a decoded load (paging on again, 0x20000 unmapped): the handler skips the
+  // five-byte load, so the tier's fault path runs too.
+  emit(0xc7, 0x83); dword(0x500 + 14 * 8); address('pageFault', false, 0x08 << 16); // gate 14: 0x08:pageFault
+  store(0x504 + 14 * 8, 0x00008e00);
+  emit(0x0f, 0x20, 0xc0, 0x0d); dword(0x80000000); emit(0x0f, 0x22, 0xc0); // paging on
+  emit(0x90); // nop: the interpreter runs it and maps the code page again
+  emit(0xa1); dword(0x20000); // mov eax, [0x20000]: #PF
+  emit(0x0f, 0x20, 0xc0, 0x25); dword(0x7fffffff); emit(0x0f, 0x22, 0xc0); // paging off
+  // System calls from ring 3, as an OS makes them: IRET to a ring-3 loop of INT 0x30 through a
+  // DPL 3 gate (the TSS stack switch, IRETD back to ring 3), left by INT 0x31. Enough round trips
+  // that V8 compiles the paths before a guest needs them.
+  emit(0xc7, 0x83); dword(0x500 + 0x30 * 8); address('userCall', false, 0x08 << 16);
+  store(0x504 + 0x30 * 8, 0x0000ee00); // DPL 3 interrupt gate
+  emit(0xc7, 0x83); dword(0x500 + 0x31 * 8); address('userExit', false, 0x08 << 16);
+  store(0x504 + 0x31 * 8, 0x0000ee00);
+  emit(0x89, 0xa3); dword(0x720); // mov [ebx + 0x720], esp
+  emit(0x6a, 0x23, 0x68); dword(USER_STACK); emit(0x6a, 0x02, 0x6a, 0x1b, 0x68); address('userLoop', false); // SS ESP EFLAGS CS EIP
+  emit(0xcf); // iretd to ring 3
+  label('afterUser');
   // Stores to a page that holds decoded code (this one), beside the code: the code-entry path.
   emit(0x89, 0x05); address('scratch', false); // mov [scratch], eax
   emit(0x88, 0x05); address('scratch', false); // mov [scratch], al
@@ -191,7 +265,20 @@ export function primingProgram(): Uint8Array {
   emit(0xc2, 0x04, 0x00); // ret 4
   label('handler');
   emit(0xcf); // iretd
+  label('userCall');
+  emit(0xcf); // iretd
+  label('userExit');
+  emit(0xb8); dword(0x10); emit(0x8e, 0xd8, 0x8e, 0xc0, 0x8e, 0xe0, 0x8e, 0xe8); // DS ES FS GS = 0x10 (the IRET made them null)
+  emit(0x8b, 0xa3); dword(0x720); // mov esp, [ebx + 0x720]
+  emit(0xe9); address('afterUser', true);
+  label('userLoop');
+  emit(0xb9); dword(SYSTEM_CALLS); // mov ecx, SYSTEM_CALLS
+  emit(0xcd, 0x30, 0x49, 0x75, 0xfb); // int 0x30; dec ecx; jnz back to the INT
+  emit(0xcd, 0x31); // int 0x31
+  label('pageFault');
+  emit(0x83, 0xc4, 0x04, 0x83, 0x04, 0x24, 0x05, 0xcf); // add esp, 4; add dword [esp], 5; iretd
   label('scratch');
+  dword(0);
   dword(0);
 
   for (const { at, label: name, relative, add } of fixups) {

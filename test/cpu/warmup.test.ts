@@ -2,7 +2,7 @@
 // decoded tier, and runs to its HLT without a fault.
 import { describe, expect, it } from 'vitest';
 import { Op } from '../../src/cpu/dispatch.ts';
-import { PRIMING_CODE, primingProgram } from '../../src/cpu/warmup.ts';
+import { PRIMING_CODE, PRIMING_STACK_TOP, PRIMING_SYSTEM_CALLS, primingProgram } from '../../src/cpu/warmup.ts';
 import { machine } from './harness.ts';
 
 describe('priming the decoded tier', () => {
@@ -17,9 +17,11 @@ describe('priming the decoded tier', () => {
       seen.add(m.cpu.icache.op[record]);
       return record;
     };
-    m.cpu.reg32[4] = 0x3000;
+    m.cpu.reg32[4] = PRIMING_STACK_TOP;
     m.run(10_000);
-    expect(vectors).toEqual([0x20]); // the INT 0x20 it makes on purpose
+    // The INT 0x20 and the page fault it makes on purpose, then its system calls from ring 3.
+    expect(vectors).toEqual([0x20, 14, ...new Array<number>(PRIMING_SYSTEM_CALLS).fill(0x30), 0x31]);
+    expect(m.cpu.cpl).toBe(0);
     expect(m.cpu.halted).toBe(true);
     // Ops the decoder only uses on the way to a more specific one.
     const intermediate = new Set<number>([Op.IncDec_R, Op.AluRRm_R, Op.Shift_R]);

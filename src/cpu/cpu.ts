@@ -49,6 +49,7 @@ export const CR0_EM = 1 << 2;
 export const CR0_TS = 1 << 3;
 export const CR0_ET = 1 << 4;
 export const CR0_NE = 1 << 5;
+export const CR0_PG = 1 << 31;
 
 /** A fault or trap raised while executing an instruction. errorCode < 0 means none is pushed. */
 export class CpuFault {

@@ -447,6 +447,9 @@ export class Cpu {
       this.checkInterrupts = true;
       return;
     }
+    // A fault while delivering rolls back to here, the boundary, not to the last instruction's start.
+    this.startEip = this.eip;
+    this.startEsp = this.reg32[ESP];
     try {
       if (this.nmiPending && !this.nmiBlocked) {
         this.nmiPending = false;

@@ -5,9 +5,10 @@
 // Instruction execution lives in execute.ts (the opcode switch, by family:
 // the interpreter, the reference for every instruction) and, for 32-bit flat
 // code, in dispatch.ts, which runs instructions decoded once into the cache
-// of icache.ts. Protected-mode mechanics (descriptor loads, gates, privilege changes) in
-// system.ts, flags in flags.ts. Faults are JS exceptions of class CpuFault or
-// the MMU's PageFault, thrown from deep inside an instruction and caught by
+// of icache.ts. Protected-mode mechanics (descriptor loads, gates, privilege
+// changes) in system.ts, hardware task switches in task.ts, flags in
+// flags.ts. Faults are JS exceptions of class CpuFault or the MMU's
+// PageFault, thrown from deep inside an instruction and caught by
 // run(), which rolls EIP and ESP back to the start of the faulting
 // instruction before delivering the exception: instructions are written so
 // that nothing else architectural changes before their last possible fault.

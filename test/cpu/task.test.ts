@@ -191,14 +191,9 @@ function runTasks(body: string, extra = '', setup?: (m: TestMachine) => void, me
   return m;
 }
 
-/** The type nibble of the descriptor `selector` names in the kernel's GDT. */
-function descriptorType(m: TestMachine, gdt: number, selector: number): number {
-  return (m.memory.read32(gdt + selector + 4) >>> 8) & 0xf;
-}
-
-function gdtAddress(m: TestMachine): number {
-  // SGDT is not needed: the CPU's GDTR holds it after LGDT.
-  return m.cpu.gdtrBase >>> 0;
+/** The type nibble of the GDT descriptor `selector` names (the GDT as the CPU's GDTR locates it). */
+function descriptorType(m: TestMachine, selector: number): number {
+  return (m.memory.read32((m.cpu.gdtrBase >>> 0) + selector + 4) >>> 8) & 0xf;
 }
 
 describe('JMP to a TSS', () => {
@@ -223,7 +218,6 @@ task_a_body:
   jmp 0x28:0
   hlt`,
     );
-    const gdt = gdtAddress(m);
     expect(m.memory.read32(0x600)).toBe(0);
     expect(m.memory.read32(0x604)).toBe(0x70000);
     expect(m.memory.read32(0x608) & 0xffff).toBe(SEL_TSS_A);
@@ -233,8 +227,8 @@ task_a_body:
     expect(m.cpu.reg32[6]).toBe(0x3333);
     expect(m.cpu.trSelector).toBe(SEL_TSS_MAIN);
     // JMP clears the old task's busy bit and sets the new one's.
-    expect(descriptorType(m, gdt, SEL_TSS_MAIN)).toBe(11);
-    expect(descriptorType(m, gdt, SEL_TSS_A)).toBe(9);
+    expect(descriptorType(m, SEL_TSS_MAIN)).toBe(11);
+    expect(descriptorType(m, SEL_TSS_A)).toBe(9);
     // Task A's state was saved at its JMP: EAX and the EIP after the JMP.
     expect(m.memory.read32(TSS_A + 0x28)).toBe(0xaaaa);
     expect(m.memory.read32(TSS_A + 0x00)).toBe(0); // no back-link
@@ -320,14 +314,13 @@ task_a_body:
   iretd
   jmp task_a_body`,
     );
-    const gdt = gdtAddress(m);
     expect(m.memory.read32(0x600) & (1 << 14)).toBe(1 << 14); // NT in the called task
     expect(m.memory.read32(0x604) & 0xffff).toBe(SEL_TSS_MAIN); // back-link
     expect(m.memory.read32(0x608) & 0xf).toBe(11); // the caller is still busy
     expect(m.memory.read32(0x60c)).toBe(2); // entered twice
     expect(m.memory.read32(0x610) & (1 << 14)).toBe(0); // the caller's NT is clear
     expect(m.memory.read32(0x614)).toBe(0x5555);
-    expect(descriptorType(m, gdt, SEL_TSS_A)).toBe(9); // IRET left the called task available
+    expect(descriptorType(m, SEL_TSS_A)).toBe(9); // IRET left the called task available
     expect(m.memory.read32(TSS_A + 0x24) & (1 << 14)).toBe(0); // and saved its EFLAGS with NT clear
     expect(m.cpu.trSelector).toBe(SEL_TSS_MAIN);
   });

@@ -14,7 +14,7 @@
 // that nothing else architectural changes before their last possible fault.
 
 import type { InterruptController, IoBus } from '../devices/bus.ts';
-import { Mmu, PageFault, PF_USER } from '../mmu/mmu.ts';
+import { codeEntryBase, Mmu, PageFault, PF_USER } from '../mmu/mmu.ts';
 import type { PhysicalMemory } from '../mmu/physical.ts';
 import { runDecoded } from './dispatch.ts';
 import { execute } from './execute.ts';
@@ -113,6 +113,11 @@ export class Cpu {
   readonly segFlatWrite = new Uint8Array(6);
   /** CS is 32-bit (D = 1) with a 4 GiB limit: the decoded-instruction tier may run (dispatch.ts). */
   flatCode = false;
+  /**
+   * Take the allocation-free paths of gates.ts for the common interrupt
+   * deliveries and IRETs (tests turn it off to compare with the general path).
+   */
+  fastGates = true;
   /** Decoded instructions by physical address (icache.ts). */
   readonly icache: DecodedCache;
 
@@ -318,11 +323,21 @@ export class Cpu {
   /** Recompute the fast-path flags of one segment after its cache changed. */
   segmentChanged(seg: number): void {
     const attributes = this.segAttributes[seg];
-    const flat = this.segUsable[seg] && this.segLimit[seg] === 0xffffffff && (attributes & (ATTR_CODE | ATTR_DC)) !== ATTR_DC;
-    const checked = (this.cr0 & CR0_PE) !== 0;
-    this.segFlatRead[seg] = flat && (!checked || !(attributes & ATTR_CODE) || (attributes & ATTR_RW) !== 0) ? 1 : 0;
-    this.segFlatWrite[seg] = flat && (!checked || (!(attributes & ATTR_CODE) && (attributes & ATTR_RW) !== 0)) ? 1 : 0;
-    if (seg === CS) this.flatCode = this.segUsable[CS] && this.segLimit[CS] === 0xffffffff && (attributes & ATTR_DB) !== 0;
+    const whole = this.segUsable[seg] && this.segLimit[seg] === 0xffffffff;
+    if (seg === CS) this.flatCode = whole && (attributes & ATTR_DB) !== 0;
+    if (!whole || (attributes & (ATTR_CODE | ATTR_DC)) === ATTR_DC) {
+      this.segFlatRead[seg] = 0;
+      this.segFlatWrite[seg] = 0;
+    } else if (!(this.cr0 & CR0_PE)) {
+      this.segFlatRead[seg] = 1;
+      this.segFlatWrite[seg] = 1;
+    } else {
+      // Protected mode: code is readable only with R set, and never writable.
+      const code = (attributes & ATTR_CODE) !== 0;
+      const rw = (attributes & ATTR_RW) !== 0;
+      this.segFlatRead[seg] = !code || rw ? 1 : 0;
+      this.segFlatWrite[seg] = !code && rw ? 1 : 0;
+    }
   }
 
   setCpl(cpl: number): void {
@@ -655,6 +670,10 @@ export class Cpu {
       this.ram[entry | (linear & 0xfff)] = value;
       return;
     }
+    if (entry < -1) {
+      this.writeCodePage(codeEntryBase(entry) | (linear & 0xfff), value, 1);
+      return;
+    }
     const mmioWrites = this.memory.mmioWrites;
     this.mmu.write8(linear, value, user);
     if (this.memory.mmioWrites !== mmioWrites) this.checkInterrupts = true; // a device may have raised or unmasked an interrupt
@@ -667,6 +686,10 @@ export class Cpu {
       const address = entry | offset;
       this.ram[address] = value;
       this.ram[address + 1] = value >> 8;
+      return;
+    }
+    if (entry < -1 && offset !== 0xfff) {
+      this.writeCodePage(codeEntryBase(entry) | offset, value, 2);
       return;
     }
     const mmioWrites = this.memory.mmioWrites;
@@ -686,9 +709,29 @@ export class Cpu {
       ram[address + 3] = value >> 24;
       return;
     }
+    if (entry < -1 && offset <= 0xffc) {
+      this.writeCodePage(codeEntryBase(entry) | offset, value, 4);
+      return;
+    }
     const mmioWrites = this.memory.mmioWrites;
     this.mmu.write32(linear, value, user);
     if (this.memory.mmioWrites !== mmioWrites) this.checkInterrupts = true; // a device may have raised or unmasked an interrupt
+  }
+
+  /**
+   * A write of `size` bytes (within one page) to RAM that holds decoded code,
+   * reached through a code entry of the write TLB: store the bytes, then the
+   * instruction cache forgets the instructions they overlap.
+   */
+  writeCodePage(address: number, value: number, size: number): void {
+    const ram = this.ram;
+    ram[address] = value;
+    if (size > 1) ram[address + 1] = value >> 8;
+    if (size > 2) {
+      ram[address + 2] = value >> 16;
+      ram[address + 3] = value >> 24;
+    }
+    this.icache.written(address >>> 12, address & 0xfff, size);
   }
 
   // ---- Instruction fetch -------------------------------------------------

@@ -15,8 +15,10 @@
 // block-compiling tier can translate the same records into code instead.
 
 import { alu, dec, imulTruncated, inc, neg, shift, shiftLogical } from './alu.ts';
-import { FLAG_CF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SHIFT, OP_SUB, type Flags } from './flags.ts';
+import { FLAG_CF, FLAG_OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SHIFT, OP_SUB, type Flags } from './flags.ts';
 import { ATTR_DB, CS, EAX, EBP, EDX, ESP, SS, type Cpu } from './cpu.ts';
+import { interruptReturn } from './system.ts';
+import { codeEntryBase } from '../mmu/mmu.ts';
 
 /** Handlers of decoded records. `_R`/`_M`: the r/m operand is a register or memory. */
 export const enum Op {
@@ -53,8 +55,8 @@ export const enum Op {
   /** AluRmR_R and AluRmI_R for one operation each: r/m32 (a register) op= r32 or imm32. */
   AddRR, OrRR, AndRR, SubRR, XorRR, TestRR, CmpRR,
   AddRI, OrRI, AndRI, SubRI, XorRI, TestRI, CmpRI,
-  /** Shift_R for SHL, SHR and SAR: by `imm` (1-31), or by CL when `imm` is -1. */
-  Shl_R, Shr_R, Sar_R,
+  /** Shift_R for SHL, SHR, SAR, ROL and ROR: by `imm` (1-31), or by CL when `imm` is -1. */
+  Shl_R, Shr_R, Sar_R, Rol_R, Ror_R,
   /** Movx for MOVZX from a byte (the commonest of the four). */
   Movzx8_R, Movzx8_M,
   /** IncDec_R for INC and DEC. */
@@ -65,6 +67,8 @@ export const enum Op {
    * and branch cost one dispatch. The Jcc retires as an instruction of its own.
    */
   CmpRR_Jcc, CmpRI_Jcc, TestRR_Jcc, TestRI_Jcc, AndRI_Jcc, AddRI_Jcc, SubRI_Jcc, Inc_R_Jcc, Dec_R_Jcc,
+  /** INT imm8 (vector `imm`) and IRETD: through Cpu.deliver and interruptReturn, which try gates.ts first. */
+  Int, Iret,
 }
 
 /** reg8 index of a ModRM byte-register number: AL CL DL BL AH CH DH BH. */
@@ -155,6 +159,26 @@ export function runDecoded(cpu: Cpu, end: number): void {
           tablePage = -1;
           break;
         case Op.Nop:
+          break;
+        case Op.Int:
+        case Op.Iret:
+          // CS, CPL and so the code page's permissions change: look the page up afresh.
+          // Either may switch tasks (task.ts), which saves cpu.eip as where the old task
+          // resumes and moves the rollback point into the new task: so the rollback point
+          // is set here, as the interpreter sets it, and the catch below leaves it alone.
+          inHandler = false;
+          cpu.startEip = startEip;
+          cpu.startEsp = r[ESP];
+          cpu.eip = eip;
+          cpu.instructionCount = end - budget;
+          if (ops[i] === Op.Int) {
+            cpu.deliver(imms[i], -1, false, true);
+          } else {
+            cpu.o32 = true;
+            interruptReturn(cpu);
+          }
+          eip = cpu.eip;
+          tablePage = -1;
           break;
 
         // ---- ALU ----
@@ -594,6 +618,30 @@ export function runDecoded(cpu: Cpu, end: number): void {
           r[n] = result;
           break;
         }
+        case Op.Rol_R:
+        case Op.Ror_R: {
+          // As shift() in alu.ts for a 32-bit rotate: CF and OF (from the result, for any count) change, nothing else.
+          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+          if (count === 0) break;
+          const n = rms[i];
+          const a = r[n];
+          let result: number;
+          let cf: number;
+          let of: number;
+          if (ops[i] === Op.Rol_R) {
+            result = (a << count) | (a >>> (32 - count));
+            cf = result & 1;
+            of = (result >>> 31) ^ cf;
+          } else {
+            result = (a >>> count) | (a << (32 - count));
+            cf = result >>> 31;
+            of = cf ^ ((result >>> 30) & 1);
+          }
+          flags.materialize();
+          flags.bits = (flags.bits & ~(FLAG_CF | FLAG_OF)) | cf | (of << 11);
+          r[n] = result;
+          break;
+        }
         // ---- MOVZX, MOVSX, SETcc, CMOVcc, IMUL, XCHG, CDQ, CWDE ----
         case Op.Movzx8_R:
           r[regs[i]] = r8[BYTE_REG[rms[i]]];
@@ -911,7 +959,7 @@ function store32(cpu: Cpu, seg: number, offset: number, value: number): void {
   if (cpu.segFlatWrite[seg]) {
     const linear = (cpu.segBase[seg] + offset) | 0;
     let entry = cpu.tlbWrite[linear >>> 12];
-    if (entry < 0) entry = fillTlb(cpu, linear, true);
+    if (entry === -1) entry = fillTlb(cpu, linear, true); // (a code entry, below -1, needs no walk)
     const address = entry | (linear & 0xfff);
     if (entry >= 0) {
       if ((address & 3) === 0) {
@@ -919,10 +967,12 @@ function store32(cpu: Cpu, seg: number, offset: number, value: number): void {
         return;
       }
       if ((linear & 0xfff) <= 0xffc) {
-        const ram = cpu.ram;
         ramWrite32(cpu, address, value);
         return;
       }
+    } else if (entry < -1 && (linear & 0xfff) <= 0xffc) {
+      cpu.writeCodePage(codeEntryBase(entry) | (linear & 0xfff), value, 4);
+      return;
     }
   }
   cpu.write32(seg, offset, value);
@@ -932,9 +982,13 @@ function store8(cpu: Cpu, seg: number, offset: number, value: number): void {
   if (cpu.segFlatWrite[seg]) {
     const linear = (cpu.segBase[seg] + offset) | 0;
     let entry = cpu.tlbWrite[linear >>> 12];
-    if (entry < 0) entry = fillTlb(cpu, linear, true);
+    if (entry === -1) entry = fillTlb(cpu, linear, true); // (a code entry, below -1, needs no walk)
     if (entry >= 0) {
       cpu.ram[entry | (linear & 0xfff)] = value;
+      return;
+    }
+    if (entry < -1) {
+      cpu.writeCodePage(codeEntryBase(entry) | (linear & 0xfff), value, 1);
       return;
     }
   }

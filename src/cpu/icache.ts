@@ -14,14 +14,15 @@
 // fetches and decodes it afresh each time.
 //
 // Each physical page that holds decoded code has an Int32Array of 4096 record
-// numbers, one per byte offset (0: not decoded yet). Records depend on the
+// numbers, one per byte offset (0: not decoded yet), followed by a mark per
+// 16-byte chunk that decoded bytes touch. Records depend on the
 // bytes and on the code being 32-bit with 32-bit addressing, which
 // dispatch.ts checks before it looks here (a 16-bit or limited CS runs
-// through the interpreter). Writes: the MMU gives a code page no write entry
-// (Mmu.protectCode), so every write to it reaches PhysicalMemory's slow path
-// and onPageWritten, as DMA does; written() then forgets the records that
-// cover the bytes written, and the rest of the page stays (code and data
-// share pages). When the record store is full, everything is forgotten at
+// through the interpreter). Writes: the MMU gives a code page only code
+// entries in the write TLB (Mmu.protectCode), so every write to it takes a
+// slow path, Cpu.writeCodePage or PhysicalMemory's with onPageWritten (as
+// DMA does); written() then forgets the records that cover the bytes
+// written, and the rest of the page stays (code and data share pages). When the record store is full, everything is forgotten at
 // once.
 
 import type { Mmu } from '../mmu/mmu.ts';
@@ -36,6 +37,12 @@ const RECORDS = 1 << 17;
 const MAX_INSTRUCTION_LENGTH = 15;
 /** The most bytes one record covers: an instruction and a fused six-byte Jcc. */
 const MAX_SPAN = MAX_INSTRUCTION_LENGTH + 6;
+/**
+ * A page's table also marks which 16-byte chunks some record's bytes touch
+ * (entries PAGE_SIZE + chunk), so a write to data beside the code is
+ * dismissed without a scan. Marks stay until the page is dropped.
+ */
+const CHUNK_SHIFT = 4;
 
 export class DecodedCache {
   readonly op = new Uint8Array(RECORDS);
@@ -87,7 +94,10 @@ export class DecodedCache {
     const table = this.tableFor(physical >>> PAGE_SHIFT);
     const record = this.used++;
     this.op[record] = decodeInstruction(this, record, this.ram, physical);
-    table[physical & (PAGE_SIZE - 1)] = record;
+    const offset = physical & (PAGE_SIZE - 1);
+    table[offset] = record;
+    const last = Math.min(offset + this.span[record], PAGE_SIZE) - 1;
+    for (let chunk = offset >> CHUNK_SHIFT; chunk <= last >> CHUNK_SHIFT; chunk++) table[PAGE_SIZE + chunk] = 1;
     return record;
   }
 
@@ -101,6 +111,9 @@ export class DecodedCache {
     const table = this.pages[page];
     if (table === null || table === undefined) return;
     const last = Math.min(offset + length, PAGE_SIZE) - 1;
+    let chunk = offset >> CHUNK_SHIFT;
+    while (chunk <= last >> CHUNK_SHIFT && table[PAGE_SIZE + chunk] === 0) chunk++;
+    if (chunk > last >> CHUNK_SHIFT) return; // data beside the code: nothing decoded covers these bytes
     for (let start = Math.max(0, offset - (MAX_SPAN - 1)); start <= last; start++) {
       const record = table[start];
       if (record !== 0 && start + this.span[record] > offset) table[start] = 0;
@@ -126,7 +139,7 @@ export class DecodedCache {
   }
 
   private openPage(page: number): Int32Array {
-    const table = this.sparePages.pop() ?? new Int32Array(PAGE_SIZE);
+    const table = this.sparePages.pop() ?? new Int32Array(PAGE_SIZE + (PAGE_SIZE >> CHUNK_SHIFT));
     this.pages[page] = table;
     this.livePages.push(page);
     this.mmu.protectCode(page);
@@ -354,6 +367,8 @@ function decodeInstruction(cache: DecodedCache, record: number, ram: Uint8Array,
         if (cache.reg[record] === 0) op = mod === 3 ? Op.MovRI : Op.MovRmI_M;
         break;
       case 0xc9: op = Op.Leave; break;
+      case 0xcd: cache.imm[record] = byte(); op = Op.Int; break;
+      case 0xcf: op = Op.Iret; break;
       case 0xe8: cache.imm[record] = int32(); op = Op.CallRel; break;
       case 0xe9: cache.imm[record] = int32(); op = Op.Jmp; break;
       case 0xeb: cache.imm[record] = int8(); op = Op.Jmp; break;
@@ -431,6 +446,8 @@ function specialize(cache: DecodedCache, record: number, op: Op): Op {
     switch (cache.sub[record]) {
       case 4:
       case 6: return Op.Shl_R;
+      case 0: return Op.Rol_R;
+      case 1: return Op.Ror_R;
       case 5: return Op.Shr_R;
       case 7: return Op.Sar_R;
     }

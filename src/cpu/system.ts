@@ -16,6 +16,7 @@ import {
   ATTR_ACCESSED, ATTR_CODE, ATTR_DB, ATTR_DC, ATTR_G, ATTR_P, ATTR_RW, ATTR_S,
   CpuFault, CS, DS, ES, FS, GS, SS, ESP, Vector, type Cpu,
 } from './cpu.ts';
+import { fastDeliver, fastInterruptReturn } from './gates.ts';
 import { FLAG_IF, FLAG_NT, FLAG_RF, FLAG_TF, FLAG_VM, FLAG_AC } from './flags.ts';
 import { interruptThroughTaskGate, isTaskTarget, returnFromTask, SwitchKind, transferToTask } from './task.ts';
 
@@ -321,6 +322,7 @@ function probeSupervisorWrite(cpu: Cpu, linear: number): void {
 
 /** Deliver an interrupt or exception through the IDT in protected mode (SDM Vol. 3A, 6.12). */
 export function deliverInterrupt(cpu: Cpu, vector: number, errorCode: number, external: boolean, software: boolean): void {
+  if (cpu.fastGates && fastDeliver(cpu, vector, errorCode, software)) return;
   const ext = external ? 1 : 0;
   const idtCode = vector * 8 + 2 + ext;
   if (vector * 8 + 7 > cpu.idtrLimit) throw new CpuFault(Vector.GP, idtCode);
@@ -490,6 +492,7 @@ export function interruptReturn(cpu: Cpu): void {
     cpu.checkInterrupts = true;
     return;
   }
+  if (o32 && cpu.fastGates && fastInterruptReturn(cpu)) return;
   if (cpu.flags.bits & FLAG_NT) {
     returnFromTask(cpu);
     return;

@@ -19,7 +19,7 @@ export const PRIMING_CODE = 0x1000;
 const CODE = PRIMING_CODE;
 const DATA = 0x2000;
 const STACK_TOP = 0x3000;
-const ROUNDS = 3;
+const ROUNDS = 4;
 
 let primed = false;
 
@@ -33,6 +33,8 @@ export function primeDecodedTier(): void {
   memory.writeBytes(CODE, primingProgram());
   cpu.enterFlatProtectedMode(CODE);
   for (let round = 0; round < ROUNDS; round++) {
+    // Every other round starts with an empty TLB, so the handlers' miss paths run too.
+    if (round % 2 === 1) cpu.mmu.flushAll();
     cpu.eip = CODE;
     cpu.reg32[4] = STACK_TOP;
     cpu.halted = false;
@@ -44,13 +46,13 @@ export function primeDecodedTier(): void {
 export function primingProgram(): Uint8Array {
   const bytes: number[] = [];
   const labels = new Map<string, number>();
-  const fixups: { at: number; label: string; relative: boolean }[] = [];
+  const fixups: { at: number; label: string; relative: boolean; add: number }[] = [];
   const emit = (...values: number[]) => bytes.push(...values);
   const dword = (value: number) => emit(value & 0xff, (value >> 8) & 0xff, (value >> 16) & 0xff, (value >>> 24) & 0xff);
   const label = (name: string) => labels.set(name, CODE + bytes.length);
-  /** A 32-bit field holding the address of `name` (absolute) or its displacement from the field's end. */
-  const address = (name: string, relative: boolean) => {
-    fixups.push({ at: bytes.length, label: name, relative });
+  /** A 32-bit field holding the address of `name` (absolute, plus `add`) or its displacement from the field's end. */
+  const address = (name: string, relative: boolean, add = 0) => {
+    fixups.push({ at: bytes.length, label: name, relative, add });
     dword(0);
   };
 
@@ -91,13 +93,89 @@ export function primingProgram(): Uint8Array {
   emit(0xff, 0x63, 0x04); // jmp [ebx+4]
   label('afterIndirectJump');
   // Shifts and rotates.
-  emit(0xc1, 0xe0, 0x01, 0xc1, 0xe8, 0x01, 0xc1, 0xf8, 0x01, 0xd3, 0xe0, 0xc1, 0xc0, 0x01, 0xc1, 0x63, 0x08, 0x01);
+  emit(0xc1, 0xe0, 0x01, 0xc1, 0xe8, 0x01, 0xc1, 0xf8, 0x01, 0xd3, 0xe0, 0xc1, 0xc0, 0x01, 0xc1, 0xc8, 0x05, 0xd3, 0xc0, 0xc1, 0x63, 0x08, 0x01);
   emit(0xc0, 0xe0, 0x01, 0xc0, 0x63, 0x08, 0x01);
   // MOVZX/MOVSX, SETcc, CMOVcc, IMUL, XCHG, CDQ, CWDE, NOPs.
   emit(0x0f, 0xb6, 0xc1, 0x0f, 0xb6, 0x43, 0x08, 0x0f, 0xb7, 0xc1, 0x0f, 0xbe, 0x43, 0x08);
   emit(0x0f, 0x94, 0xc0, 0x0f, 0x94, 0x43, 0x08, 0x0f, 0x44, 0xc1, 0x0f, 0x44, 0x43, 0x08);
   emit(0x0f, 0xaf, 0xc1, 0x0f, 0xaf, 0x43, 0x08, 0x6b, 0xc1, 0x03, 0x6b, 0x43, 0x08, 0x03);
   emit(0x87, 0xc8, 0x91, 0x99, 0x98, 0x90, 0x0f, 0x1f, 0x00);
+  // Every condition after every kind of flag-setting operation, as Jcc, SETcc and CMOVcc
+  // (a compare is fused with its Jcc; the others are not).
+  const producers = [
+    [0x39, 0xc8], // cmp eax, ecx
+    [0x38, 0xc8], // cmp al, cl
+    [0x85, 0xc0], // test eax, eax
+    [0x83, 0xc0, 0x01], // add eax, 1
+    [0x11, 0xc8], // adc eax, ecx
+    [0x40], // inc eax
+    [0xc1, 0xe0, 0x01], // shl eax, 1
+    [0x9c, 0x9d], // pushfd; popfd: flags already computed
+  ];
+  for (const producer of producers) {
+    for (let cc = 0; cc < 16; cc++) {
+      emit(...producer, 0x70 + cc, 0x00); // jcc $+2
+      emit(...producer, 0x0f, 0x90 + cc, 0xc0); // setcc al
+      emit(...producer, 0x0f, 0x40 + cc, 0xc1); // cmovcc eax, ecx
+    }
+  }
+  // Loads, stores and stack accesses that miss the TLB (INVLPG drops the data and stack pages,
+  // not the code page, so the handlers meet the misses), first with paging off, then through
+  // page tables the program builds at 0x8000 (an identity map of the first 64 KiB), so the walk
+  // and the accessed and dirty bits run too.
+  const dropData = [0x0f, 0x01, 0x7b, 0x08]; // invlpg [ebx+8]
+  const dropStack = [0x0f, 0x01, 0x3c, 0x24]; // invlpg [esp]
+  const misses = () => {
+    for (const access of [
+      [...dropData, 0x8b, 0x43, 0x08], // mov eax, [ebx+8]
+      [...dropData, 0x8a, 0x43, 0x08], // mov al, [ebx+8]
+      [...dropData, 0x03, 0x43, 0x08], // add eax, [ebx+8]
+      [...dropData, 0x01, 0x43, 0x08], // add [ebx+8], eax
+      [...dropData, 0x0f, 0xb6, 0x43, 0x08], // movzx eax, byte [ebx+8]
+      [...dropData, 0x83, 0x7b, 0x08, 0x01], // cmp dword [ebx+8], 1
+      [...dropData, 0x88, 0x43, 0x08], // mov [ebx+8], al
+      [...dropData, 0x89, 0x43, 0x08], // mov [ebx+8], eax
+      [...dropData, 0xff, 0x43, 0x08], // inc dword [ebx+8]
+      [...dropData, ...dropStack, 0xff, 0x73, 0x08], // push dword [ebx+8]
+      [...dropStack, 0x58], // pop eax
+      [...dropStack, 0x50], // push eax
+      [...dropStack, 0x58], // pop eax
+      [...dropStack, 0xe8, 0x00, 0x00, 0x00, 0x00], // call $+5
+      [...dropStack, 0x58], // pop eax
+    ]) {
+      emit(...access);
+    }
+  };
+  misses();
+  emit(0xc7, 0x05); dword(0x8000); dword(0x9003); // page directory entry 0: the table at 0x9000
+  for (let page = 0; page < 16; page++) {
+    emit(0xc7, 0x05); dword(0x9000 + 4 * page); dword((page << 12) | 3); // present, writable
+  }
+  emit(0xb8); dword(0x8000); // mov eax, 0x8000
+  emit(0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xc0, 0x0d); dword(0x80000000); // mov cr3, eax; mov eax, cr0; or eax, PG
+  emit(0x0f, 0x22, 0xc0); // mov cr0, eax
+  misses();
+  emit(0x0f, 0x20, 0xc0, 0x25); dword(0x7fffffff); emit(0x0f, 0x22, 0xc0); // paging off again
+  // INT and IRETD at ring 0, through a GDT and an IDT the program builds at DATA + 0x400.
+  const store = (offset: number, value: number) => {
+    emit(0xc7, 0x83); dword(offset); dword(value); // mov dword [ebx + offset], value
+  };
+  store(0x400, 0); store(0x404, 0); // null descriptor
+  store(0x408, 0x0000ffff); store(0x40c, 0x00cf9b00); // 0x08: flat 32-bit code
+  store(0x410, 0x0000ffff); store(0x414, 0x00cf9300); // 0x10: flat data
+  emit(0xc7, 0x83); dword(0x500 + 0x20 * 8); address('handler', false, 0x08 << 16); // gate 0x20: 0x08:handler
+  store(0x504 + 0x20 * 8, 0x00008e00); // present 32-bit interrupt gate, DPL 0
+  store(0x700, 0x17 | ((DATA + 0x400) << 16)); store(0x704, (DATA + 0x400) >>> 16); // GDT pointer
+  store(0x708, 0x107 | ((DATA + 0x500) << 16)); store(0x70c, (DATA + 0x500) >>> 16); // IDT pointer
+  emit(0x0f, 0x01, 0x93); dword(0x700); // lgdt [ebx + 0x700]
+  emit(0x0f, 0x01, 0x9b); dword(0x708); // lidt [ebx + 0x708]
+  emit(0xcd, 0x20); // int 0x20
+  // Stores to a page that holds decoded code (this one), beside the code: the code-entry path.
+  emit(0x89, 0x05); address('scratch', false); // mov [scratch], eax
+  emit(0x88, 0x05); address('scratch', false); // mov [scratch], al
+  emit(0x01, 0x05); address('scratch', false); // add [scratch], eax
+  emit(0x50, 0xbc); address('scratch', false, 4); emit(0x50); // push eax; mov esp, scratch + 4; push eax
+  emit(0xbc); dword(STACK_TOP - 4); emit(0x58); // mov esp, STACK_TOP - 4; pop eax
   // REP MOVS and REP STOS run in the interpreter, on its fast path for whole pages.
   emit(0xfc); // cld
   for (const opcode of [0xa5, 0xa4, 0xab, 0xaa]) {
@@ -111,10 +189,14 @@ export function primingProgram(): Uint8Array {
   emit(0xc3); // ret
   label('returnImmediate');
   emit(0xc2, 0x04, 0x00); // ret 4
+  label('handler');
+  emit(0xcf); // iretd
+  label('scratch');
+  dword(0);
 
-  for (const { at, label: name, relative } of fixups) {
+  for (const { at, label: name, relative, add } of fixups) {
     const target = labels.get(name)!;
-    const value = relative ? target - (CODE + at + 4) : target;
+    const value = relative ? target - (CODE + at + 4) : target + add;
     bytes[at] = value & 0xff;
     bytes[at + 1] = (value >> 8) & 0xff;
     bytes[at + 2] = (value >> 16) & 0xff;

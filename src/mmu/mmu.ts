@@ -15,6 +15,10 @@
 //
 // Write entries are filled only once the dirty bit is set, so the first write
 // to a clean page always walks the tables and sets D, as the hardware does.
+// A writable page that holds decoded code (codePages) gets a code entry
+// instead, codeEntry(base), which is below -1: the fast paths see a miss,
+// and the CPU's slow path writes the bytes and tells the instruction cache
+// without walking the tables again.
 
 import { PAGE_SHIFT, PAGE_SIZE, PageKind, type PhysicalMemory } from './physical.ts';
 
@@ -40,6 +44,16 @@ export const PF_USER = 1 << 2;
 const PAGES = 1 << 20;
 const OFFSET_MASK = PAGE_SIZE - 1;
 
+/** The write-TLB entry of a writable RAM page at `base` that holds decoded code. */
+export function codeEntry(base: number): number {
+  return -2 - base;
+}
+
+/** The physical base of the page a code entry (one below -1) stands for. */
+export function codeEntryBase(entry: number): number {
+  return -2 - entry;
+}
+
 /** Thrown by translation; the CPU turns it into #PF with CR2 = linear. */
 export class PageFault {
   constructor(
@@ -57,8 +71,8 @@ export class Mmu {
   generation = 0;
   /**
    * Physical pages that hold decoded code (the CPU's instruction cache marks
-   * them). Such a page never gets a write entry, so every write to it takes
-   * the slow path, where PhysicalMemory.onPageWritten tells the cache.
+   * them). Such a page gets only code entries (codeEntry) in the write TLB,
+   * so every write to it takes a slow path that tells the cache.
    */
   readonly codePages = new Uint8Array(PAGES);
 
@@ -134,20 +148,25 @@ export class Mmu {
     this.generation++;
   }
 
-  /** Mark a physical page as holding decoded code: drop every write entry that reaches it. */
+  /** Mark a physical page as holding decoded code: every write entry that reaches it becomes a code entry. */
   protectCode(physicalPage: number): void {
     this.codePages[physicalPage] = 1;
-    const base = physicalPage << PAGE_SHIFT;
-    for (let i = 0; i < this.filledCount; i++) {
-      const page = this.filled[i];
-      if (this.writeSupervisor[page] === base) this.writeSupervisor[page] = -1;
-      if (this.writeUser[page] === base) this.writeUser[page] = -1;
-    }
+    this.retarget(physicalPage << PAGE_SHIFT, codeEntry(physicalPage << PAGE_SHIFT));
   }
 
-  /** The page's decoded code is gone (it was written): writes may take the fast path again. */
+  /** The page's decoded code is gone: writes may take the fast path again. */
   unprotectCode(physicalPage: number): void {
     this.codePages[physicalPage] = 0;
+    this.retarget(codeEntry(physicalPage << PAGE_SHIFT), physicalPage << PAGE_SHIFT);
+  }
+
+  /** Replace write entries equal to `from` by `to`. */
+  private retarget(from: number, to: number): void {
+    for (let i = 0; i < this.filledCount; i++) {
+      const page = this.filled[i];
+      if (this.writeSupervisor[page] === from) this.writeSupervisor[page] = to;
+      if (this.writeUser[page] === from) this.writeUser[page] = to;
+    }
   }
 
   /**
@@ -292,11 +311,11 @@ export class Mmu {
     const memory = this.memory;
     const physicalPage = base >>> PAGE_SHIFT;
     if (memory.pageKind[physicalPage] !== PageKind.Ram || base + PAGE_SIZE > memory.ramSize) return;
-    const code = this.codePages[physicalPage] !== 0;
+    const writeEntry = this.codePages[physicalPage] !== 0 ? codeEntry(base) : base;
     this.readSupervisor[page] = supervisorRead ? base : -1;
     this.readUser[page] = userRead ? base : -1;
-    this.writeSupervisor[page] = supervisorWrite && !code ? base : -1;
-    this.writeUser[page] = userWrite && !code ? base : -1;
+    this.writeSupervisor[page] = supervisorWrite ? writeEntry : -1;
+    this.writeUser[page] = userWrite ? writeEntry : -1;
     this.global[page] = isGlobal ? 1 : 0;
     if (!this.inFilled[page]) {
       this.inFilled[page] = 1;

@@ -426,11 +426,28 @@ task_b_body:
       `
 task_a_body:
   inc dword [0x600]
-  iretd`,
+  mov dword [0x604], after_iret
+  iretd
+after_iret:`,
     );
     expect(m.memory.read32(0x600)).toBe(1);
     expect(m.memory.read32(0x610)).toBe(0x30); // the caller's EAX, restored from its TSS
+    expect(m.memory.read32(TSS_A + 0x20)).toBe(m.memory.read32(0x604)); // the IRET saved the EIP after it
     expect(m.cpu.trSelector).toBe(SEL_TSS_MAIN);
+  });
+
+  it('INT n through a task gate whose TSS has a bad DS: #TS(DS) in the new task, at its first instruction', () => {
+    const m = runTasks(`
+  lea edi, [idt + 0x30*8]
+  mov ax, 0x30
+  call set_task_gate
+  mov dword [TSS_A + 0x54], 0x80
+  int 0x30`);
+    expect(m.memory.read32(TRAP.vector)).toBe(10);
+    expect(m.memory.read32(TRAP.errorCode)).toBe(0x80);
+    expect(m.memory.read32(TRAP.tr)).toBe(SEL_TSS_A);
+    expect(m.memory.read32(TRAP.eip)).toBe(m.memory.read32(TSS_A + 0x20));
+    expect(m.cpu.reg32[4]).toBe(0x70000 - 4);
   });
 
   it('INT n from ring 3 obeys the task gate DPL', () => {

@@ -19,12 +19,12 @@ describe('priming the decoded tier', () => {
     };
     m.cpu.reg32[4] = 0x3000;
     m.run(10_000);
-    expect(vectors).toEqual([]);
+    expect(vectors).toEqual([0x20]); // the INT 0x20 it makes on purpose
     expect(m.cpu.halted).toBe(true);
     // Ops the decoder only uses on the way to a more specific one.
-    const intermediate = new Set<number>([Op.IncDec_R, Op.AluRRm_R]);
+    const intermediate = new Set<number>([Op.IncDec_R, Op.AluRRm_R, Op.Shift_R]);
     const missing: number[] = [];
-    for (let op = Op.Generic; op <= Op.Dec_R_Jcc; op++) if (!intermediate.has(op) && !seen.has(op)) missing.push(op);
+    for (let op = Op.Generic; op <= Op.Iret; op++) if (!intermediate.has(op) && !seen.has(op)) missing.push(op);
     expect(missing).toEqual([]);
   });
 });

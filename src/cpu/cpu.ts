@@ -5,9 +5,10 @@
 // Instruction execution lives in execute.ts (the opcode switch, by family:
 // the interpreter, the reference for every instruction) and, for 32-bit flat
 // code, in dispatch.ts, which runs instructions decoded once into the cache
-// of icache.ts. Protected-mode mechanics (descriptor loads, gates, privilege changes) in
-// system.ts, flags in flags.ts. Faults are JS exceptions of class CpuFault or
-// the MMU's PageFault, thrown from deep inside an instruction and caught by
+// of icache.ts. Protected-mode mechanics (descriptor loads, gates, privilege
+// changes) in system.ts, hardware task switches in task.ts, flags in
+// flags.ts. Faults are JS exceptions of class CpuFault or the MMU's
+// PageFault, thrown from deep inside an instruction and caught by
 // run(), which rolls EIP and ESP back to the start of the faulting
 // instruction before delivering the exception: instructions are written so
 // that nothing else architectural changes before their last possible fault.
@@ -49,6 +50,7 @@ export const CR0_EM = 1 << 2;
 export const CR0_TS = 1 << 3;
 export const CR0_ET = 1 << 4;
 export const CR0_NE = 1 << 5;
+export const CR0_PG = 1 << 31;
 
 /** A fault or trap raised while executing an instruction. errorCode < 0 means none is pushed. */
 export class CpuFault {
@@ -461,6 +463,9 @@ export class Cpu {
       this.checkInterrupts = true;
       return;
     }
+    // A fault while delivering rolls back to here, the boundary, not to the last instruction's start.
+    this.startEip = this.eip;
+    this.startEsp = this.reg32[ESP];
     try {
       if (this.nmiPending && !this.nmiBlocked) {
         this.nmiPending = false;

@@ -161,16 +161,22 @@ export function runDecoded(cpu: Cpu, end: number): void {
         case Op.Nop:
           break;
         case Op.Int:
+        case Op.Iret:
           // CS, CPL and so the code page's permissions change: look the page up afresh.
+          // Either may switch tasks (task.ts), which saves cpu.eip as where the old task
+          // resumes and moves the rollback point into the new task: so the rollback point
+          // is set here, as the interpreter sets it, and the catch below leaves it alone.
+          inHandler = false;
+          cpu.startEip = startEip;
+          cpu.startEsp = r[ESP];
           cpu.eip = eip;
           cpu.instructionCount = end - budget;
-          cpu.deliver(imms[i], -1, false, true);
-          eip = cpu.eip;
-          tablePage = -1;
-          break;
-        case Op.Iret:
-          cpu.o32 = true;
-          interruptReturn(cpu);
+          if (ops[i] === Op.Int) {
+            cpu.deliver(imms[i], -1, false, true);
+          } else {
+            cpu.o32 = true;
+            interruptReturn(cpu);
+          }
           eip = cpu.eip;
           tablePage = -1;
           break;

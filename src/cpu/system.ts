@@ -1,6 +1,8 @@
 // Protected-mode mechanics: descriptor tables, segment-register loads with
 // their privilege checks, far control transfers through code segments and
 // call gates, interrupt and trap gates with the TSS stack switch, and IRET.
+// Transfers that switch tasks (a TSS descriptor or task gate as the target
+// of JMP, CALL or an interrupt, IRET with NT set) are handed to task.ts.
 //
 // Follows Intel SDM Vol. 3A chapters 3 (segments), 5 (protection) and 6
 // (interrupts), and the pseudo-code of MOV/POP Sreg, JMP, CALL, RET, IRET and
@@ -8,8 +10,7 @@
 // bit 0 (EXT) set for events external to the program, and bit 1 (IDT) set
 // when the selector indexes the IDT.
 //
-// Not modelled: hardware task switching (task gates, TSS descriptors as
-// JMP/CALL targets, IRET with NT set) raises #GP; virtual-8086 mode.
+// Not modelled: virtual-8086 mode.
 
 import {
   ATTR_ACCESSED, ATTR_CODE, ATTR_DB, ATTR_DC, ATTR_G, ATTR_P, ATTR_RW, ATTR_S,
@@ -17,6 +18,7 @@ import {
 } from './cpu.ts';
 import { fastDeliver, fastInterruptReturn } from './gates.ts';
 import { FLAG_IF, FLAG_NT, FLAG_RF, FLAG_TF, FLAG_VM, FLAG_AC } from './flags.ts';
+import { interruptThroughTaskGate, isTaskTarget, returnFromTask, SwitchKind, transferToTask } from './task.ts';
 
 /** A descriptor as read from a table. */
 export interface Descriptor {
@@ -40,7 +42,7 @@ export function descriptorAttributes(d: Descriptor): number {
   return (d.high >>> 8) & 0xf0ff;
 }
 
-function dpl(attributes: number): number {
+export function dpl(attributes: number): number {
   return (attributes >> 5) & 3;
 }
 
@@ -62,14 +64,14 @@ export function readDescriptor(cpu: Cpu, selector: number, fault = Vector.GP, ex
   return { low: cpu.readLinear32(address, false), high: cpu.readLinear32((address + 4) >>> 0, false), address };
 }
 
-function setAccessed(cpu: Cpu, d: Descriptor): void {
+export function setAccessed(cpu: Cpu, d: Descriptor): void {
   if (!(d.high & (1 << 8))) {
     d.high |= 1 << 8;
     cpu.writeLinear32((d.address + 4) >>> 0, d.high, false);
   }
 }
 
-function loadCache(cpu: Cpu, seg: number, selector: number, d: Descriptor): void {
+export function loadCache(cpu: Cpu, seg: number, selector: number, d: Descriptor): void {
   cpu.segSelector[seg] = selector;
   cpu.segBase[seg] = descriptorBase(d) | 0;
   cpu.segLimit[seg] = descriptorLimit(d);
@@ -172,7 +174,11 @@ export function farJump(cpu: Cpu, selector: number, offset: number): void {
     cpu.eip = eip | 0;
     return;
   }
-  throw new CpuFault(Vector.GP, selector & ~3); // task gates and TSS targets are not modelled
+  if (isTaskTarget(type)) {
+    transferToTask(cpu, selector, d, SwitchKind.Jump, cpu.eip);
+    return;
+  }
+  throw new CpuFault(Vector.GP, selector & ~3); // a busy TSS, or a descriptor that is no target at all
 }
 
 function gateFields(d: Descriptor): { selector: number; offset: number; count: number } {
@@ -205,6 +211,10 @@ export function farCall(cpu: Cpu, selector: number, offset: number, returnEip: n
     return;
   }
   const type = attributes & 0xf;
+  if (isTaskTarget(type)) {
+    transferToTask(cpu, selector, d, SwitchKind.Nested, returnEip);
+    return;
+  }
   if (type !== 4 && type !== 12) throw new CpuFault(Vector.GP, selector & ~3);
   if (dpl(attributes) < cpu.cpl || dpl(attributes) < (selector & 3)) throw new CpuFault(Vector.GP, selector & ~3);
   if (!(attributes & ATTR_P)) throw new CpuFault(Vector.NP, selector & ~3);
@@ -320,10 +330,14 @@ export function deliverInterrupt(cpu: Cpu, vector: number, errorCode: number, ex
   const gate: Descriptor = { low: cpu.readLinear32(address, false), high: cpu.readLinear32((address + 4) >>> 0, false), address };
   const attributes = descriptorAttributes(gate);
   const type = attributes & 0x1f;
-  // 0x0e/0x0f: 32-bit interrupt/trap gate; 0x06/0x07: 16-bit. Task gates (0x05) are not modelled.
-  if (type !== 0x0e && type !== 0x0f && type !== 0x06 && type !== 0x07) throw new CpuFault(Vector.GP, idtCode);
+  // 0x0e/0x0f: 32-bit interrupt/trap gate; 0x06/0x07: 16-bit; 0x05: task gate.
+  if (type !== 0x0e && type !== 0x0f && type !== 0x06 && type !== 0x07 && type !== 0x05) throw new CpuFault(Vector.GP, idtCode);
   if (software && dpl(attributes) < cpu.cpl) throw new CpuFault(Vector.GP, vector * 8 + 2);
   if (!(attributes & ATTR_P)) throw new CpuFault(Vector.NP, idtCode);
+  if (type === 0x05) {
+    interruptThroughTaskGate(cpu, gate, errorCode, ext);
+    return;
+  }
   const fields = gateFields(gate);
   const gate32 = (type & 8) !== 0;
   const trapGate = (type & 1) !== 0;
@@ -479,7 +493,10 @@ export function interruptReturn(cpu: Cpu): void {
     return;
   }
   if (o32 && cpu.fastGates && fastInterruptReturn(cpu)) return;
-  if (cpu.flags.bits & FLAG_NT) throw new CpuFault(Vector.GP, 0); // nested task return is not modelled
+  if (cpu.flags.bits & FLAG_NT) {
+    returnFromTask(cpu);
+    return;
+  }
   const eip = cpu.peekStack(0, size) >>> 0;
   const selector = cpu.peekStack(size, size) & 0xffff;
   const newFlags = cpu.peekStack(2 * size, size) >>> 0;

@@ -16,7 +16,7 @@
 ; Sections of Intel SDM vol. 3A followed: 3.4-3.5 and 5.5-5.8 (segment
 ; loads and privilege checks), 6.12-6.15 (gates, exceptions, error codes),
 ; 4.3 and 4.7-4.8 (32-bit paging, #PF error code, accessed/dirty bits),
-; 19.5 (I/O permission bitmap).
+; 19.5 (I/O permission bitmap), 7.3-7.4 and table 7-1 (task switching).
 
 SYSTEM_SEED         equ 0x5EED0001
 USER_VECTOR         equ 0x40                ; DPL 3 interrupt gate: ring 3 -> ring 0
@@ -199,6 +199,7 @@ system_tests:
     call ring3_tests
     call mode_tests
     call paging_tests
+    call task_tests
     ret
 
 ; ---------------------------------------------------------------- segments
@@ -872,3 +873,545 @@ page_directory:     resb 4096
 page_table:         resb 4096
                     resb 4096
 user_stack_top:
+
+; ---------------------------------------------------------------- task switching
+
+; The task tests run on a copy of the harness GDT with task descriptors
+; appended, so the harness's own selectors (and GDT_LIMIT_SELECTOR) stay put.
+; The main task is the harness TSS (SEL_TSS, busy since LTR); tasks A and B
+; are ring-0 tasks with flat segments on their own stacks. QEMU sets no
+; accessed bits when a task switch loads segments, so every descriptor a new
+; task loads already has its accessed bit set.
+TASK_SEL_A          equ GDT_LIMIT_SELECTOR         ; 32-bit TSS
+TASK_SEL_B          equ GDT_LIMIT_SELECTOR + 0x08  ; 32-bit TSS
+TASK_GATE_A         equ GDT_LIMIT_SELECTOR + 0x10  ; task gate to A, DPL 0
+TASK_SEL_SHORT      equ GDT_LIMIT_SELECTOR + 0x18  ; B's TSS with limit 0x66
+TASK_SEL_16         equ GDT_LIMIT_SELECTOR + 0x20  ; 16-bit TSS
+TASK_SEL_ABSENT     equ GDT_LIMIT_SELECTOR + 0x28  ; A's TSS, not present
+TASK_GATE_BUSY      equ GDT_LIMIT_SELECTOR + 0x30  ; task gate to the busy main TSS
+TASK_SEL_CODE_HIGH  equ GDT_LIMIT_SELECTOR + 0x38  ; flat code based at task_16's 64 KiB block
+TASK_GDT_END        equ GDT_LIMIT_SELECTOR + 0x40
+TASK_VECTOR         equ 0x32                       ; IDT task gate to A
+TSS_LINK            equ 0x00
+TSS_CR3             equ 0x1C
+TSS_EIP             equ 0x20
+TSS_EFLAGS          equ 0x24
+TSS_EAX             equ 0x28
+TSS_EBX             equ 0x34
+TSS_ESP             equ 0x38
+TSS_ES              equ 0x48
+TSS_DS              equ 0x54
+TSS16_BYTES         equ 0x2C
+TYPE_TSS_AVAILABLE  equ 0x89                       ; present, DPL 0, 32-bit available TSS
+TYPE_TSS16_AVAILABLE equ 0x81
+TASK_A_STACK_TOP    equ REGION + 0x380
+TASK_B_STACK_TOP    equ REGION + 0x300
+EFLAGS_NT           equ 0x4000
+CR0_TS              equ 0x8
+
+section .text
+
+; edi = descriptor, eax = base, ecx = limit (byte granular, below 1 MiB), dl = access byte.
+set_system_descriptor:
+    push eax
+    mov [edi], cx
+    mov [edi + 2], ax
+    shr eax, 16
+    mov [edi + 4], al
+    mov [edi + 5], dl
+    mov byte [edi + 6], 0
+    mov [edi + 7], ah
+    pop eax
+    ret
+
+; edi = TSS, eax = EIP, edx = ESP: a ring-0 task with flat segments, EFLAGS 2,
+; and EBX = the TSS's address (so each task's registers are recognisable).
+init_task_tss:
+    push eax
+    push edi
+    mov ecx, TSS_BYTES / 4
+    xor eax, eax
+    rep stosd
+    pop edi
+    pop eax
+    mov [edi + TSS_EIP], eax
+    mov dword [edi + TSS_EFLAGS], 2
+    mov [edi + TSS_EBX], edi
+    mov [edi + TSS_ESP], edx
+    mov dword [edi + TSS_ES], SEL_DATA0
+    mov dword [edi + TSS_ES + 4], SEL_CODE0
+    mov dword [edi + TSS_ES + 8], SEL_DATA0
+    mov dword [edi + TSS_ES + 12], SEL_DATA0
+    mov dword [edi + TSS_ES + 16], SEL_DATA0
+    mov dword [edi + TSS_ES + 20], SEL_DATA0
+    ret
+
+; After a fault that left TR in another task: every TSS available again, TR
+; back on the harness TSS, CR0.TS clear.
+restore_main_task:
+    and byte [task_gdt + SEL_TSS + 5], ~2
+    and byte [task_gdt + TASK_SEL_A + 5], ~2
+    and byte [task_gdt + TASK_SEL_B + 5], ~2
+    mov ax, SEL_TSS
+    ltr ax
+    clts
+    ret
+
+; Print TR, the type bytes of the main, A and B TSS descriptors, and CR0.TS.
+%macro TASK_STATE 0
+    str bp
+    and ebp, 0xFFFF
+    HEX ebp
+    movzx ebp, byte [task_gdt + SEL_TSS + 5]
+    HEX ebp
+    movzx ebp, byte [task_gdt + TASK_SEL_A + 5]
+    HEX ebp
+    movzx ebp, byte [task_gdt + TASK_SEL_B + 5]
+    HEX ebp
+    smsw bp
+    and ebp, CR0_TS
+    HEX ebp
+%endmacro
+
+; eax = IDT vector, bx = TSS selector: a DPL 0 task gate; the old gate goes to saved_gate.
+set_idt_task_gate:
+    push ecx
+    mov ecx, [idt + eax * 8]
+    mov [saved_gate], ecx
+    mov ecx, [idt + eax * 8 + 4]
+    mov [saved_gate + 4], ecx
+    mov word [idt + eax * 8], 0
+    mov [idt + eax * 8 + 2], bx
+    mov dword [idt + eax * 8 + 4], 0x8500
+    pop ecx
+    ret
+
+; eax = IDT vector: put back the gate set_idt_task_gate replaced.
+restore_idt_gate:
+    push ecx
+    mov ecx, [saved_gate]
+    mov [idt + eax * 8], ecx
+    mov ecx, [saved_gate + 4]
+    mov [idt + eax * 8 + 4], ecx
+    pop ecx
+    ret
+
+task_tests:
+    mov [harness_esp], esp
+    mov esi, gdt
+    mov edi, task_gdt
+    mov ecx, GDT_LIMIT_SELECTOR
+    rep movsb
+    mov edi, task_gdt + TASK_SEL_A
+    mov eax, task_tss_a
+    mov ecx, TSS_BYTES - 1
+    mov dl, TYPE_TSS_AVAILABLE
+    call set_system_descriptor
+    mov edi, task_gdt + TASK_SEL_B
+    mov eax, task_tss_b
+    call set_system_descriptor
+    mov edi, task_gdt + TASK_SEL_SHORT
+    mov ecx, TSS_BYTES - 2
+    call set_system_descriptor
+    mov edi, task_gdt + TASK_SEL_16
+    mov eax, task_tss_16
+    mov ecx, TSS16_BYTES - 1
+    mov dl, TYPE_TSS16_AVAILABLE
+    call set_system_descriptor
+    mov edi, task_gdt + TASK_SEL_ABSENT
+    mov eax, task_tss_a
+    mov ecx, TSS_BYTES - 1
+    mov dl, TYPE_TSS_AVAILABLE & 0x7F
+    call set_system_descriptor
+    mov dword [task_gdt + TASK_GATE_A], TASK_SEL_A << 16
+    mov dword [task_gdt + TASK_GATE_A + 4], 0x8500
+    mov dword [task_gdt + TASK_GATE_BUSY], SEL_TSS << 16
+    mov dword [task_gdt + TASK_GATE_BUSY + 4], 0x8500
+    mov edi, task_gdt + TASK_SEL_CODE_HIGH
+    mov eax, task_16
+    and eax, 0xFFFF0000
+    mov ecx, 0xFFFF
+    mov dl, 0x9B
+    call set_system_descriptor
+    mov byte [edi + 6], 0xCF                  ; 4 KiB granular, 32-bit
+    lgdt [task_gdt_descriptor]
+
+    TEST 'task switch: JMP to a TSS and back'
+    mov edi, task_tss_a
+    mov eax, task_jump_and_back
+    mov edx, TASK_A_STACK_TOP
+    call init_task_tss
+    BEGIN
+    mov eax, 0x11111111
+    mov ecx, 0x33333333
+    mov edx, 0x44444444
+    mov esi, 0x55555555
+    mov ebx, 0x22222222
+    jmp TASK_SEL_A:0
+task_jump_returned:
+    TASK_STATE
+    HEX [task_results]                        ; task A's EAX, EBX, ESP, TR and EFLAGS as it ran
+    HEX [task_results + 4]
+    HEX [task_results + 8]
+    HEX [task_results + 12]
+    HEX [task_results + 16]
+    HEX [task_tss_a + TSS_EIP]                ; saved by its JMP back: the instruction after it
+    HEX [task_tss_a + TSS_EAX]
+    HEX [task_tss_a + TSS_EFLAGS]
+    HEX [task_tss_a + TSS_LINK]
+    END
+    clts
+
+    TEST 'task switch: CALL through a task gate nests; IRET returns; a second CALL resumes after the IRET'
+    mov edi, task_tss_a
+    mov eax, task_nested
+    mov edx, TASK_A_STACK_TOP
+    call init_task_tss
+    mov dword [task_results + 20], 0
+    BEGIN
+    mov eax, 0x600DCA11
+    call TASK_GATE_A:0
+    pushfd
+    pop ecx                                   ; NT clear again in the caller
+    call TASK_GATE_A:0
+    TASK_STATE
+    HEX [task_results]                        ; the called task's EFLAGS (NT set)
+    HEX [task_results + 4]                    ; its back-link
+    HEX [task_results + 8]                    ; the caller's descriptor type byte, seen from inside
+    HEX [task_results + 20]                   ; how many times it ran
+    HEX [task_tss_a + TSS_EFLAGS]             ; saved by IRET with NT clear
+    HEX [task_tss_a + TSS_EIP]
+    END
+    clts
+
+    TEST 'task switch: INT n through an IDT task gate'
+    mov edi, task_tss_a
+    mov eax, task_nested
+    mov edx, TASK_A_STACK_TOP
+    call init_task_tss
+    mov eax, TASK_VECTOR
+    mov bx, TASK_SEL_A
+    call set_idt_task_gate
+    BEGIN
+    mov eax, 0x12345678
+    int TASK_VECTOR
+    TASK_STATE
+    HEX [task_results + 4]
+    HEX [tss + TSS_EIP]                       ; the caller resumed after INT
+    END
+    mov eax, TASK_VECTOR
+    call restore_idt_gate
+    clts
+
+    TEST 'task switch: #GP through an IDT task gate, error code on the new stack'
+    mov edi, task_tss_b
+    mov eax, task_fault_handler
+    mov edx, TASK_B_STACK_TOP
+    call init_task_tss
+    mov eax, 13
+    mov bx, TASK_SEL_B
+    call set_idt_task_gate
+    BEGIN
+    mov ecx, 0xC0DEC0DE
+    mov dword [task_fixup], task_gp_fixed
+    mov ax, GDT_LIMIT_SELECTOR + 0x100
+    mov ds, ax
+    mov eax, 0xBAD
+task_gp_fixed:
+    TASK_STATE
+    END
+    mov eax, 13
+    call restore_idt_gate
+    clts
+
+    TEST 'task switch: #DF through an IDT task gate (#GP while delivering #DE)'
+    mov edi, task_tss_b
+    mov eax, task_fault_handler
+    mov edx, TASK_B_STACK_TOP
+    call init_task_tss
+    mov eax, 8
+    mov bx, TASK_SEL_B
+    call set_idt_task_gate
+    mov ax, [idt + 2]
+    mov [saved_de_selector], ax
+    mov word [idt + 2], GDT_LIMIT_SELECTOR + 0x100
+    BEGIN
+    mov dword [task_fixup], task_df_fixed
+    xor ecx, ecx
+    mov eax, 1
+    xor edx, edx
+    div ecx
+    mov eax, 0xBAD
+task_df_fixed:
+    TASK_STATE
+    END
+    mov ax, [saved_de_selector]
+    mov [idt + 2], ax
+    mov eax, 8
+    call restore_idt_gate
+    clts
+
+    TEST 'task switch: JMP to the busy current TSS is #GP(selector)'
+    BEGIN
+    jmp SEL_TSS:0
+    END
+    TEST 'task switch: CALL to a TSS with limit 0x66 is #TS(selector)'
+    BEGIN
+    call TASK_SEL_SHORT:0
+    END
+    TEST 'task switch: JMP to a not-present TSS is #NP(selector)'
+    BEGIN
+    jmp TASK_SEL_ABSENT:0
+    END
+    TEST 'task switch: RPL 3 to a DPL 0 TSS is #GP(selector)'
+    BEGIN
+    jmp TASK_SEL_A | 3:0
+    END
+    TEST 'task switch: a task gate to a busy TSS is #GP(TSS selector)'
+    BEGIN
+    call TASK_GATE_BUSY:0
+    END
+    TEST 'task switch: IRET with NT to an available TSS is #TS(back-link)'
+    BEGIN
+    mov word [tss + TSS_LINK], TASK_SEL_A
+    pushfd
+    or dword [esp], EFLAGS_NT
+    popfd
+    iretd
+    END
+    mov word [tss + TSS_LINK], 0
+    TASK_STATE
+    NL
+
+    ; Faults after the commit point: the SDM delivers them in the new task at
+    ; its first instruction; QEMU reports the EIP of the old task's JMP or
+    ; CALL instead (its TCG restores the faulting instruction's EIP), so
+    ; these go to post_commit_fault, which prints the frame but its EIP.
+    ; test/cpu/task.test.ts checks the EIP against the SDM.
+    mov eax, 10
+    mov edx, post_commit_fault
+    mov cl, IDT_INTERRUPT_GATE
+    call set_idt_gate
+    mov eax, 11
+    call set_idt_gate
+
+    TEST 'task switch: a bad DS in the new TSS is #TS(DS) in the new task'
+    mov edi, task_tss_a
+    mov eax, task_jump_and_back
+    mov edx, TASK_A_STACK_TOP
+    call init_task_tss
+    mov dword [task_tss_a + TSS_DS], GDT_LIMIT_SELECTOR + 0x100
+    mov dword [post_commit_resume], .bad_ds_done
+    jmp TASK_SEL_A:0
+.bad_ds_done:
+    call restore_main_task
+
+    TEST 'task switch: a not-present ES in the new TSS is #NP(ES) in the new task'
+    mov edi, task_tss_a
+    mov eax, task_jump_and_back
+    mov edx, TASK_A_STACK_TOP
+    call init_task_tss
+    mov dword [task_tss_a + TSS_ES], SEL_DATA_ABSENT
+    mov dword [post_commit_resume], .absent_es_done
+    call TASK_SEL_A:0
+.absent_es_done:
+    call restore_main_task
+
+    mov eax, 10
+    mov edx, [fault_stub_table + 10 * 4]
+    call set_idt_gate
+    mov eax, 11
+    mov edx, [fault_stub_table + 11 * 4]
+    call set_idt_gate
+
+    TEST 'task switch: JMP to a 16-bit TSS and back'
+    mov edi, task_tss_16
+    mov ecx, TSS16_BYTES
+    xor eax, eax
+    rep stosb
+    mov eax, task_16
+    mov [task_tss_16 + 0x0E], ax              ; IP: task_16 within its 64 KiB block
+    mov word [task_tss_16 + 0x10], 0x0002
+    mov word [task_tss_16 + 0x12], 0x1616     ; AX
+    mov word [task_tss_16 + 0x18], 0xB0B0     ; BX
+    mov word [task_tss_16 + 0x1A], TASK_A_STACK_TOP ; SP
+    mov word [task_tss_16 + 0x22], SEL_DATA0  ; ES
+    mov word [task_tss_16 + 0x24], TASK_SEL_CODE_HIGH ; CS (a 32-bit code segment is fine)
+    mov word [task_tss_16 + 0x26], SEL_DATA0  ; SS
+    mov word [task_tss_16 + 0x28], SEL_DATA0  ; DS
+    BEGIN
+    mov eax, 0xABCD0000
+    mov ebx, 0x99990000
+    jmp TASK_SEL_16:0
+task_16_returned:
+    ; AX, BX, FS and SP in the 16-bit task: the SDM does not say what becomes
+    ; of the upper register halves, so they are not compared.
+    movzx ebp, word [task_results]
+    HEX ebp
+    movzx ebp, word [task_results + 4]
+    HEX ebp
+    HEX [task_results + 8]
+    movzx ebp, word [task_results + 12]
+    HEX ebp
+    movzx ebp, word [task_tss_16 + 0x12]      ; AX saved as 16 bits
+    HEX ebp
+    movzx ebp, word [task_tss_16 + 0x0E]      ; IP saved
+    HEX ebp
+    movzx ebp, byte [task_gdt + TASK_SEL_16 + 5]
+    HEX ebp
+    END
+    clts
+
+    TEST 'task switch: CR3 from the new TSS, with a TLB flush each way'
+    mov eax, cr4
+    or eax, CR4_PSE
+    mov cr4, eax
+    mov edi, task_page_directory
+    mov esi, page_directory
+    mov ecx, 1024
+    rep movsd
+    mov dword [task_page_directory + (ALIAS_4M >> 22) * 4], 0x400000 | PAGE_PS | PAGE_P | PAGE_RW
+    mov dword [0x400000 + REGION], 0x7A5C0001
+    mov edi, task_tss_b
+    mov eax, task_other_space
+    mov edx, TASK_B_STACK_TOP
+    call init_task_tss
+    mov dword [task_tss_b + TSS_CR3], task_page_directory
+    mov dword [tss + TSS_CR3], page_directory
+    mov eax, page_directory
+    mov cr3, eax
+    mov eax, cr0
+    or eax, CR0_PG
+    mov cr0, eax
+    BEGIN
+    mov eax, [ALIAS_4M + REGION]              ; main's translation, into the TLB
+    jmp TASK_SEL_B:0
+task_space_returned:
+    mov ebx, [ALIAS_4M + REGION]              ; main's again, not task B's
+    mov ecx, cr3
+    mov edx, [task_results]                   ; CR3 in task B
+    HEX [task_results + 4]                    ; what task B read through its mapping
+    END
+    mov eax, cr0
+    and eax, ~CR0_PG
+    mov cr0, eax
+    jmp .unpaged
+.unpaged:
+    xor eax, eax
+    mov cr4, eax
+    mov dword [tss + TSS_CR3], 0
+    HEX [0x400000 + REGION]                   ; task B's store landed in its own space
+    NL
+    clts
+
+    lgdt [gdt_descriptor]
+    ret
+
+; Task A for JMP tests: record what it sees, then JMP back to the main task.
+task_jump_and_back:
+    mov [task_results], eax
+    mov [task_results + 4], ebx
+    mov [task_results + 8], esp
+    str ax
+    movzx eax, ax
+    mov [task_results + 12], eax
+    pushfd
+    pop dword [task_results + 16]
+    mov eax, 0xAAAAAAAA
+    jmp SEL_TSS:0
+
+; Task A for CALL and INT: record NT, the back-link and the caller's busy type, IRET, and loop.
+task_nested:
+    pushfd
+    pop dword [task_results]
+    movzx eax, word [task_tss_a + TSS_LINK]
+    mov [task_results + 4], eax
+    movzx eax, byte [task_gdt + SEL_TSS + 5]
+    mov [task_results + 8], eax
+    inc dword [task_results + 20]
+    iretd
+    jmp task_nested
+
+; Task B as an exception handler: print the error code, the stack and the
+; back-link, move the faulting task's EIP to [task_fixup], and IRET to it.
+task_fault_handler:
+    pop eax
+    PUTS 'task handler '
+    HEX eax
+    HEX esp
+    movzx eax, word [task_tss_b + TSS_LINK]
+    HEX eax
+    pushfd
+    pop eax
+    HEX eax
+    HEX [tss + TSS_EIP]                       ; where the faulting task stopped
+    HEX [tss + TSS_EAX + 4]                   ; its ECX
+    TASK_STATE
+    NL
+    mov eax, [task_fixup]
+    mov [tss + TSS_EIP], eax
+    iretd
+    jmp task_fault_handler
+
+; #TS or #NP after a task switch's commit point: print the vector's error
+; code, CS, EFLAGS, where the frame landed, the registers and the task state.
+post_commit_fault:
+    mov ebp, esp
+    mov di, SEL_DATA0
+    mov ds, di
+    mov es, di
+    PUTS 'post-commit fault '
+    HEX [ebp]                                 ; error code
+    HEX [ebp + 8]                             ; CS
+    HEX [ebp + 12]                            ; EFLAGS
+    HEX ebp                                   ; on the new task's stack
+    HEX eax
+    HEX ebx
+    HEX ecx
+    TASK_STATE
+    NL
+    mov esp, [harness_esp]
+    mov bx, SEL_DATA0
+    mov ss, bx
+    mov fs, bx
+    mov gs, bx
+    jmp [post_commit_resume]
+
+task_16:
+    mov [task_results], eax
+    mov [task_results + 4], ebx
+    mov eax, fs
+    mov [task_results + 8], eax
+    mov [task_results + 12], esp
+    mov eax, 0x99991717
+    jmp SEL_TSS:0
+
+task_other_space:
+    mov eax, cr3
+    mov [task_results], eax
+    mov eax, [ALIAS_4M + REGION]
+    mov [task_results + 4], eax
+    mov dword [ALIAS_4M + REGION], 0x7A5C0002
+    jmp SEL_TSS:0
+
+section .data
+align 8
+task_gdt_descriptor:
+    dw TASK_GDT_END - 1
+    dd task_gdt
+
+section .bss
+alignb 4096
+task_page_directory: resb 4096
+alignb 8
+task_gdt:           resb TASK_GDT_END
+alignb 16
+task_tss_a:         resb TSS_BYTES
+task_tss_b:         resb TSS_BYTES
+task_tss_16:        resb TSS16_BYTES
+alignb 4
+task_results:       resd 6
+task_fixup:         resd 1
+post_commit_resume: resd 1
+saved_gate:         resd 2
+saved_de_selector:  resw 1

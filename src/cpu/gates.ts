@@ -69,19 +69,30 @@ function readPair(cpu: Cpu, linear: number): boolean {
   return true;
 }
 
+/**
+ * A descriptor's limit in bytes as a signed 32-bit value (compare it after
+ * `>>> 0`): a 4 GiB limit is -1, so the result is never a heap number.
+ */
 function limitOf(l: number, h: number): number {
   const raw = (l & 0xffff) | (h & 0xf0000);
-  return h & HIGH_G ? ((raw << 12) | 0xfff) >>> 0 : raw;
+  return h & HIGH_G ? (raw << 12) | 0xfff : raw;
 }
 
 /** Load a segment register's cache from a descriptor (what system.ts loadCache does). */
 function loadCache(cpu: Cpu, seg: number, selector: number, l: number, h: number): void {
   cpu.segSelector[seg] = selector;
   cpu.segBase[seg] = (l >>> 16) | ((h & 0xff) << 16) | (h & 0xff000000);
-  cpu.segLimit[seg] = limitOf(l, h);
+  const limit = limitOf(l, h);
+  cpu.segLimit[seg] = limit;
   cpu.segAttributes[seg] = (h >>> 8) & 0xf0ff;
   cpu.segUsable[seg] = true;
-  cpu.segmentChanged(seg);
+  // What Cpu.segmentChanged works out, for a present code or data segment in protected mode.
+  const whole = limit === -1;
+  const code = (h & HIGH_CODE) !== 0;
+  const flat = whole && (code || !(h & HIGH_DC));
+  cpu.segFlatRead[seg] = flat && (!code || (h & HIGH_RW) !== 0) ? 1 : 0;
+  cpu.segFlatWrite[seg] = flat && !code && (h & HIGH_RW) !== 0 ? 1 : 0;
+  if (seg === CS) cpu.flatCode = whole && (h & HIGH_DB) !== 0;
 }
 
 /**
@@ -126,7 +137,7 @@ export function fastDeliver(cpu: Cpu, vector: number, errorCode: number, softwar
   const codeHigh = high;
   if ((codeHigh & (HIGH_P | HIGH_S | HIGH_CODE)) !== (HIGH_P | HIGH_S | HIGH_CODE)) return false;
   const targetDpl = (codeHigh >>> 13) & 3;
-  if (targetDpl > cpl || eip >>> 0 > limitOf(codeLow, codeHigh)) return false;
+  if (targetDpl > cpl || eip >>> 0 > limitOf(codeLow, codeHigh) >>> 0) return false;
   const words = errorCode >= 0 ? 6 : 5;
 
   const oldFlags = flags.get();
@@ -144,7 +155,7 @@ export function fastDeliver(cpu: Cpu, vector: number, errorCode: number, softwar
     const stackHigh = high;
     if ((stackHigh & STACK_MASK) !== STACK_OK || !(stackHigh & HIGH_DB) || ((stackHigh >>> 13) & 3) !== targetDpl) return false;
     const total = words * 4;
-    if (esp < total || esp - 1 > limitOf(stackLow, stackHigh)) return false;
+    if (esp < total || esp - 1 > limitOf(stackLow, stackHigh) >>> 0) return false;
     const stackBase = (stackLow >>> 16) | ((stackHigh & 0xff) << 16) | (stackHigh & 0xff000000);
     const newEsp = esp - total;
     if (!writableSlots(cpu, (stackBase + newEsp) | 0, words)) return false;
@@ -215,7 +226,7 @@ export function fastInterruptReturn(cpu: Cpu): boolean {
   if ((codeHigh & (HIGH_P | HIGH_S | HIGH_CODE)) !== (HIGH_P | HIGH_S | HIGH_CODE)) return false;
   const codeDpl = (codeHigh >>> 13) & 3;
   if (codeHigh & HIGH_DC ? codeDpl > rpl : codeDpl !== rpl) return false;
-  if (eip >>> 0 > limitOf(codeLow, codeHigh)) return false;
+  if (eip >>> 0 > limitOf(codeLow, codeHigh) >>> 0) return false;
 
   // Which flags this IRET may change, judged at the CPL before the return (as interruptReturn).
   const iopl = (oldBits >> 12) & 3;

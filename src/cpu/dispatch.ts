@@ -16,7 +16,8 @@
 
 import { alu, dec, imulTruncated, inc, neg, shift, shiftLogical } from './alu.ts';
 import { FLAG_CF, FLAG_OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SHIFT, OP_SUB, type Flags } from './flags.ts';
-import { ATTR_DB, CS, EAX, EBP, EDX, ESP, SS, type Cpu } from './cpu.ts';
+import { ATTR_DB, CR0_PE, CS, EAX, EBP, EDX, ESP, SS, type Cpu } from './cpu.ts';
+import { fastDeliver, fastInterruptReturn } from './gates.ts';
 import { interruptReturn } from './system.ts';
 import { codeEntryBase } from '../mmu/mmu.ts';
 
@@ -171,11 +172,15 @@ export function runDecoded(cpu: Cpu, end: number): void {
           cpu.startEsp = r[ESP];
           cpu.eip = eip;
           cpu.instructionCount = end - budget;
+          // The common protected-mode cases go straight to gates.ts; the rest (and a
+          // declined fast path) through Cpu.deliver and interruptReturn.
           if (ops[i] === Op.Int) {
-            cpu.deliver(imms[i], -1, false, true);
+            const vector = imms[i];
+            const direct = cpu.fastGates && cpu.cr0 & CR0_PE && cpu.interruptHook === undefined;
+            if (!direct || !fastDeliver(cpu, vector, -1, true)) cpu.deliver(vector, -1, false, true);
           } else {
             cpu.o32 = true;
-            interruptReturn(cpu);
+            if (!(cpu.fastGates && cpu.cr0 & CR0_PE) || !fastInterruptReturn(cpu)) interruptReturn(cpu);
           }
           eip = cpu.eip;
           tablePage = -1;

@@ -275,7 +275,10 @@ export function primingProgram(): Uint8Array {
   label('handler');
   emit(0xcf); // iretd
   label('userCall');
-  emit(0xcf); // iretd
+  // As a system call handler does: save a register, update a variable (here beside code), return.
+  // (Through SS: the IRET to ring 3 made DS null.)
+  emit(0x52, 0x36, 0x8b, 0x15); address('scratch', false); emit(0xc1, 0xc2, 0x05, 0x31, 0xc2, 0x36, 0x89, 0x15); address('scratch', false);
+  emit(0x5a, 0xcf); // pop edx; iretd
   label('userExit');
   emit(0xb8); dword(0x10); emit(0x8e, 0xd8, 0x8e, 0xc0, 0x8e, 0xe0, 0x8e, 0xe8); // DS ES FS GS = 0x10 (the IRET made them null)
   emit(0x8b, 0xa3); dword(0x720); // mov esp, [ebx + 0x720]

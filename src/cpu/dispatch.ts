@@ -39,7 +39,7 @@ export const enum Op {
   /** Jcc: condition `sub`, displacement `imm`. */
   Jcc, Jmp, CallRel, Ret, RetI,
   CallRm_R, CallRm_M, JmpRm_R, JmpRm_M,
-  /** Group-2 shift `sub` (not RCL/RCR) by `imm`, or by CL when `imm` is -1. */
+  /** Group-2 shift `sub` (not RCL/RCR) by `imm`, or by CL when `imm` is -1; Shift_R is always specialised (Shl_R...). */
   Shift_R, Shift_M, Shift8_R, Shift8_M,
   /** MOVZX/MOVSX: sub 0 zx8, 1 zx16, 2 sx8, 3 sx16. */
   Movx_R, Movx_M,
@@ -53,8 +53,8 @@ export const enum Op {
   /** AluRmR_R and AluRmI_R for one operation each: r/m32 (a register) op= r32 or imm32. */
   AddRR, OrRR, AndRR, SubRR, XorRR, TestRR, CmpRR,
   AddRI, OrRI, AndRI, SubRI, XorRI, TestRI, CmpRI,
-  /** Shift_R for SHL, SHR and SAR: by `imm` (1-31), or by CL when `imm` is -1. */
-  Shl_R, Shr_R, Sar_R,
+  /** Shift_R for SHL, SHR, SAR, ROL and ROR: by `imm` (1-31), or by CL when `imm` is -1. */
+  Shl_R, Shr_R, Sar_R, Rol_R, Ror_R,
   /** Movx for MOVZX from a byte (the commonest of the four). */
   Movzx8_R, Movzx8_M,
   /** IncDec_R for INC and DEC. */
@@ -594,6 +594,30 @@ export function runDecoded(cpu: Cpu, end: number): void {
           r[n] = result;
           break;
         }
+        case Op.Rol_R: {
+          // As shift() for a 32-bit operand: CF is the bit rotated into bit 0, OF = CF xor the new sign.
+          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+          if (count === 0) break;
+          const n = rms[i];
+          const a = r[n];
+          const result = (a << count) | (a >>> (32 - count));
+          const cf = result & 1;
+          flags.setCarryOverflow(cf, (result >>> 31) ^ cf);
+          r[n] = result;
+          break;
+        }
+        case Op.Ror_R: {
+          // CF is the bit rotated into bit 31, OF = CF xor bit 30.
+          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+          if (count === 0) break;
+          const n = rms[i];
+          const a = r[n];
+          const result = (a >>> count) | (a << (32 - count));
+          const cf = result >>> 31;
+          flags.setCarryOverflow(cf, cf ^ ((result >>> 30) & 1));
+          r[n] = result;
+          break;
+        }
         // ---- MOVZX, MOVSX, SETcc, CMOVcc, IMUL, XCHG, CDQ, CWDE ----
         case Op.Movzx8_R:
           r[regs[i]] = r8[BYTE_REG[rms[i]]];
@@ -760,11 +784,6 @@ function runColdOp(cpu: Cpu, i: number, next: number): number {
       eip = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
       break;
 
-    case Op.Shift_R: {
-      const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
-      if (count !== 0) r[rms[i]] = shiftBy(cpu, subs[i], r[rms[i]], count, 4);
-      break;
-    }
     case Op.Shift_M: {
       const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
       const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;

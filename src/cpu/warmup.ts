@@ -7,8 +7,10 @@
 // again, which on a busy host costs a large share of a short workload.
 //
 // The program is machine code written out here (no assembler at run time):
-// 32-bit flat code at CODE, EBX pointing at scratch data, ESP at a stack. It
-// ends with REP MOVS/STOS, whose fast path is the interpreter's.
+// 32-bit flat code at CODE, EBX pointing at scratch data, ESP at a stack.
+// Near the end it turns paging on for a few accesses, so the TLB's miss
+// path (the walk, A and D bits, CR3 reloads) has feedback too, and it ends
+// with REP MOVS/STOS, whose fast path is the interpreter's.
 
 import type { InterruptController } from '../devices/bus.ts';
 import { IoBus } from '../devices/bus.ts';
@@ -19,6 +21,10 @@ export const PRIMING_CODE = 0x1000;
 const CODE = PRIMING_CODE;
 const DATA = 0x2000;
 const STACK_TOP = 0x3000;
+const PAGE_DIRECTORY = 0x4000;
+const PAGE_TABLE = 0x5000;
+/** Pages the paging part of the program loads from and stores to. */
+const PAGED = 0x6000;
 const ROUNDS = 3;
 
 let primed = false;
@@ -99,6 +105,23 @@ export function primingProgram(): Uint8Array {
   emit(0x0f, 0x94, 0xc0, 0x0f, 0x94, 0x43, 0x08, 0x0f, 0x44, 0xc1, 0x0f, 0x44, 0x43, 0x08);
   emit(0x0f, 0xaf, 0xc1, 0x0f, 0xaf, 0x43, 0x08, 0x6b, 0xc1, 0x03, 0x6b, 0x43, 0x08, 0x03);
   emit(0x87, 0xc8, 0x91, 0x99, 0x98, 0x90, 0x0f, 0x1f, 0x00);
+  // Paging: identity-map the first 64 KiB (directory at PAGE_DIRECTORY, one table after it), then
+  // a load and stores that walk the tables (A and D set), and pops and loads after CR3 reloads.
+  // The first instruction after each control-register write refetches the code page through
+  // the interpreter, so a NOP stands there and the accesses after it run in the decoded tier.
+  emit(0xc7, 0x05); dword(PAGE_DIRECTORY); dword(PAGE_TABLE | 3); // mov dword [PAGE_DIRECTORY], PAGE_TABLE | P | W
+  emit(0xbf); dword(PAGE_TABLE); // mov edi, PAGE_TABLE
+  emit(0xb8, 0x03, 0x00, 0x00, 0x00, 0xb9, 0x10, 0x00, 0x00, 0x00); // mov eax, 3; mov ecx, 16
+  emit(0x89, 0x07, 0x05, 0x00, 0x10, 0x00, 0x00, 0x83, 0xc7, 0x04, 0x49, 0x75, 0xf3); // map: mov [edi], eax; add eax, 0x1000; add edi, 4; dec ecx; jnz map
+  emit(0xb8); dword(PAGE_DIRECTORY); // mov eax, PAGE_DIRECTORY
+  emit(0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xc0, 0x0d, 0x00, 0x00, 0x00, 0x80, 0x0f, 0x22, 0xc0, 0x90); // mov cr3, eax; cr0 |= PG; nop
+  emit(0xa1); dword(PAGED); emit(0xa3); dword(PAGED + 0x1000); // mov eax, [PAGED]; mov [PAGED + 0x1000], eax
+  emit(0x01, 0x05); dword(PAGED + 0x1004); // add [PAGED + 0x1004], eax
+  emit(0x50, 0x0f, 0x20, 0xd9, 0x0f, 0x22, 0xd9, 0x90, 0x58); // push eax; reload CR3; nop; pop eax
+  emit(0x0f, 0x20, 0xd9, 0x0f, 0x22, 0xd9, 0x90); // reload CR3; nop
+  emit(0xa1); dword(PAGED + 4); emit(0xa3); dword(PAGED + 0x1008); // mov eax, [PAGED + 4]; mov [PAGED + 0x1008], eax
+  emit(0x39, 0xc8, 0xd1, 0xc0, 0x01, 0xc8, 0xd1, 0xc8); // cmp eax, ecx; rol eax, 1; add eax, ecx; ror eax, 1
+  emit(0x0f, 0x20, 0xc0, 0x25, 0xff, 0xff, 0xff, 0x7f, 0x0f, 0x22, 0xc0); // cr0 &= ~PG
   // REP MOVS and REP STOS run in the interpreter, on its fast path for whole pages.
   emit(0xfc); // cld
   for (const opcode of [0xa5, 0xa4, 0xab, 0xaa]) {

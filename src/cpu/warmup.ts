@@ -25,7 +25,12 @@ const PAGE_DIRECTORY = 0x4000;
 const PAGE_TABLE = 0x5000;
 /** Pages the paging part of the program loads from and stores to. */
 const PAGED = 0x6000;
-const ROUNDS = 3;
+/**
+ * Enough rounds that functions the program reaches only a few times per
+ * round (the interpreter's slow paths) have been called often enough for V8
+ * to allocate their feedback vectors before the last rounds.
+ */
+const ROUNDS = 10;
 
 let primed = false;
 
@@ -108,7 +113,8 @@ export function primingProgram(): Uint8Array {
   // Paging: identity-map the first 64 KiB (directory at PAGE_DIRECTORY, one table after it), then
   // a load and stores that walk the tables (A and D set), and pops and loads after CR3 reloads.
   // The first instruction after each control-register write refetches the code page through
-  // the interpreter, so a NOP stands there and the accesses after it run in the decoded tier.
+  // the interpreter (a NOP, or a form whose interpreter path wants feedback too), so the
+  // accesses after it run in the decoded tier.
   emit(0xc7, 0x05); dword(PAGE_DIRECTORY); dword(PAGE_TABLE | 3); // mov dword [PAGE_DIRECTORY], PAGE_TABLE | P | W
   emit(0xbf); dword(PAGE_TABLE); // mov edi, PAGE_TABLE
   emit(0xb8, 0x03, 0x00, 0x00, 0x00, 0xb9, 0x10, 0x00, 0x00, 0x00); // mov eax, 3; mov ecx, 16
@@ -117,8 +123,8 @@ export function primingProgram(): Uint8Array {
   emit(0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xc0, 0x0d, 0x00, 0x00, 0x00, 0x80, 0x0f, 0x22, 0xc0, 0x90); // mov cr3, eax; cr0 |= PG; nop
   emit(0xa1); dword(PAGED); emit(0xa3); dword(PAGED + 0x1000); // mov eax, [PAGED]; mov [PAGED + 0x1000], eax
   emit(0x01, 0x05); dword(PAGED + 0x1004); // add [PAGED + 0x1004], eax
-  emit(0x50, 0x0f, 0x20, 0xd9, 0x0f, 0x22, 0xd9, 0x90, 0x58); // push eax; reload CR3; nop; pop eax
-  emit(0x0f, 0x20, 0xd9, 0x0f, 0x22, 0xd9, 0x90); // reload CR3; nop
+  emit(0x50, 0x0f, 0x20, 0xd9, 0x0f, 0x22, 0xd9, 0x01, 0xc8, 0x58); // push eax; reload CR3; add eax, ecx (interpreted); pop eax
+  emit(0x0f, 0x20, 0xd9, 0x0f, 0x22, 0xd9, 0xa1); dword(PAGED + 8); // reload CR3; mov eax, [PAGED + 8] (interpreted: a miss in Cpu.read32)
   emit(0xa1); dword(PAGED + 4); emit(0xa3); dword(PAGED + 0x1008); // mov eax, [PAGED + 4]; mov [PAGED + 0x1008], eax
   emit(0x39, 0xc8, 0xd1, 0xc0, 0x01, 0xc8, 0xd1, 0xc8); // cmp eax, ecx; rol eax, 1; add eax, ecx; ror eax, 1
   emit(0x0f, 0x20, 0xc0, 0x25, 0xff, 0xff, 0xff, 0x7f, 0x0f, 0x22, 0xc0); // cr0 &= ~PG

@@ -68,8 +68,12 @@ export class Mmu {
   private pge = false;
   private cr3 = 0;
 
-  /** Linear pages with live entries, so a flush touches only those. */
-  private filled = new Int32Array(1024);
+  /**
+   * Linear pages with live entries, so a flush touches only those. Sized for
+   * 64 MiB of pages between flushes, so that growing it (a path the JIT
+   * meets late) stays rare.
+   */
+  private filled = new Int32Array(16384);
   private filledCount = 0;
   private readonly inFilled = new Uint8Array(PAGES);
   private readonly global = new Uint8Array(PAGES);

@@ -94,7 +94,7 @@ export function shift(cpu: Cpu, op: number, a: number, count: number, size: numb
       result = n ? ((a << n) | (a >>> (bits - n))) & mask : a;
       cf = result & 1;
       of = (result & sign ? 1 : 0) ^ cf;
-      flags.setArith((flags.get() & ~(FLAG_CF | FLAG_OF)) | (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0));
+      flags.setCarryOverflow(cf, of);
       return result >>> 0;
     }
     case 1: { // ROR
@@ -102,7 +102,7 @@ export function shift(cpu: Cpu, op: number, a: number, count: number, size: numb
       result = n ? ((a >>> n) | (a << (bits - n))) & mask : a;
       cf = result & sign ? 1 : 0;
       of = cf ^ (result & (sign >>> 1) ? 1 : 0);
-      flags.setArith((flags.get() & ~(FLAG_CF | FLAG_OF)) | (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0));
+      flags.setCarryOverflow(cf, of);
       return result >>> 0;
     }
     case 2: { // RCL: rotate through carry, width bits + 1

@@ -15,7 +15,7 @@
 // block-compiling tier can translate the same records into code instead.
 
 import { alu, dec, imulTruncated, inc, neg, shift, shiftLogical } from './alu.ts';
-import { FLAG_CF, FLAG_OF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SHIFT, OP_SUB, type Flags } from './flags.ts';
+import { FLAG_CF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SHIFT, OP_SUB, type Flags } from './flags.ts';
 import { ATTR_DB, CR0_PE, CS, EAX, EBP, EDX, ESP, SS, type Cpu } from './cpu.ts';
 import { fastDeliver, fastInterruptReturn } from './gates.ts';
 import { interruptReturn } from './system.ts';
@@ -42,7 +42,7 @@ export const enum Op {
   /** Jcc: condition `sub`, displacement `imm`. */
   Jcc, Jmp, CallRel, Ret, RetI,
   CallRm_R, CallRm_M, JmpRm_R, JmpRm_M,
-  /** Group-2 shift `sub` (not RCL/RCR) by `imm`, or by CL when `imm` is -1. */
+  /** Group-2 shift `sub` (not RCL/RCR) by `imm`, or by CL when `imm` is -1; Shift_R is always specialised (Shl_R...). */
   Shift_R, Shift_M, Shift8_R, Shift8_M,
   /** MOVZX/MOVSX: sub 0 zx8, 1 zx16, 2 sx8, 3 sx16. */
   Movx_R, Movx_M,
@@ -623,27 +623,27 @@ export function runDecoded(cpu: Cpu, end: number): void {
           r[n] = result;
           break;
         }
-        case Op.Rol_R:
-        case Op.Ror_R: {
-          // As shift() in alu.ts for a 32-bit rotate: CF and OF (from the result, for any count) change, nothing else.
+        case Op.Rol_R: {
+          // As shift() for a 32-bit operand: CF is the bit rotated into bit 0, OF = CF xor the new sign.
           const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
           if (count === 0) break;
           const n = rms[i];
           const a = r[n];
-          let result: number;
-          let cf: number;
-          let of: number;
-          if (ops[i] === Op.Rol_R) {
-            result = (a << count) | (a >>> (32 - count));
-            cf = result & 1;
-            of = (result >>> 31) ^ cf;
-          } else {
-            result = (a >>> count) | (a << (32 - count));
-            cf = result >>> 31;
-            of = cf ^ ((result >>> 30) & 1);
-          }
-          flags.materialize();
-          flags.bits = (flags.bits & ~(FLAG_CF | FLAG_OF)) | cf | (of << 11);
+          const result = (a << count) | (a >>> (32 - count));
+          const cf = result & 1;
+          flags.setCarryOverflow(cf, (result >>> 31) ^ cf);
+          r[n] = result;
+          break;
+        }
+        case Op.Ror_R: {
+          // CF is the bit rotated into bit 31, OF = CF xor bit 30.
+          const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
+          if (count === 0) break;
+          const n = rms[i];
+          const a = r[n];
+          const result = (a >>> count) | (a << (32 - count));
+          const cf = result >>> 31;
+          flags.setCarryOverflow(cf, cf ^ ((result >>> 30) & 1));
           r[n] = result;
           break;
         }
@@ -813,11 +813,6 @@ function runColdOp(cpu: Cpu, i: number, next: number): number {
       eip = load32(cpu, segs[i], (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0);
       break;
 
-    case Op.Shift_R: {
-      const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
-      if (count !== 0) r[rms[i]] = shiftBy(cpu, subs[i], r[rms[i]], count, 4);
-      break;
-    }
     case Op.Shift_M: {
       const count = imms[i] < 0 ? r8[4] & 31 : imms[i];
       const offset = (r[bases[i]] + (r[indexes[i]] << scales[i]) + disps[i]) | 0;

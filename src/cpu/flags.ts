@@ -92,6 +92,24 @@ export class Flags {
     this.op = OP_NONE;
   }
 
+  /**
+   * Set CF and OF (each 0 or 1) and keep SF, ZF, PF and AF, as ROL and ROR
+   * do: only those four are derived from a recorded operation.
+   */
+  setCarryOverflow(cf: number, of: number): void {
+    if (this.op !== OP_NONE) {
+      const result = this.result & SIZE_MASK[this.size];
+      this.bits =
+        (this.bits & ~ARITH_FLAGS) |
+        PARITY[result & 0xff] |
+        (this.af() ? FLAG_AF : 0) |
+        (result === 0 ? FLAG_ZF : 0) |
+        (result & SIZE_SIGN[this.size] ? FLAG_SF : 0);
+      this.op = OP_NONE;
+    }
+    this.bits = (this.bits & ~(FLAG_CF | FLAG_OF)) | (cf ? FLAG_CF : 0) | (of ? FLAG_OF : 0);
+  }
+
   /** Make `bits` hold the arithmetic flags too. */
   materialize(): void {
     if (this.op === OP_NONE) return;

@@ -444,10 +444,10 @@ function specialize(cache: DecodedCache, record: number, op: Op): Op {
     return cache.sub[record] === 0 ? Op.Inc_R : Op.Dec_R;
   } else if (op === Op.Shift_R) {
     switch (cache.sub[record]) {
-      case 4:
-      case 6: return Op.Shl_R;
       case 0: return Op.Rol_R;
       case 1: return Op.Ror_R;
+      case 4:
+      case 6: return Op.Shl_R;
       case 5: return Op.Shr_R;
       case 7: return Op.Sar_R;
     }

@@ -7,8 +7,10 @@
 // again, which on a busy host costs a large share of a short workload.
 //
 // The program is machine code written out here (no assembler at run time):
-// 32-bit flat code at CODE, EBX pointing at scratch data, ESP at a stack. It
-// ends with REP MOVS/STOS, whose fast path is the interpreter's.
+// 32-bit flat code at CODE, EBX pointing at scratch data, ESP at a stack.
+// Near the end it turns paging on for a few accesses, so the TLB's miss
+// path (the walk, A and D bits, CR3 reloads) has feedback too, and it ends
+// with REP MOVS/STOS, whose fast path is the interpreter's.
 
 import type { InterruptController } from '../devices/bus.ts';
 import { IoBus } from '../devices/bus.ts';
@@ -30,7 +32,14 @@ export const PRIMING_SYSTEM_CALLS = 400;
 const SYSTEM_CALLS = PRIMING_SYSTEM_CALLS;
 /** A page boundary that memory operands straddle (both sides plain RAM). */
 const STRADDLE = 0xb000;
-const ROUNDS = 4;
+/** Where the paging part of the program loads from and stores to (identity-mapped). */
+const PAGED = 0xc000;
+/**
+ * Enough rounds that functions the program reaches only a few times per
+ * round (the interpreter's slow paths) have been called often enough for V8
+ * to allocate their feedback vectors before the last rounds.
+ */
+const ROUNDS = 10;
 
 let primed = false;
 
@@ -104,7 +113,8 @@ export function primingProgram(): Uint8Array {
   emit(0xff, 0x63, 0x04); // jmp [ebx+4]
   label('afterIndirectJump');
   // Shifts and rotates.
-  emit(0xc1, 0xe0, 0x01, 0xc1, 0xe8, 0x01, 0xc1, 0xf8, 0x01, 0xd3, 0xe0, 0xc1, 0xc0, 0x01, 0xc1, 0xc8, 0x05, 0xd3, 0xc0, 0xc1, 0x63, 0x08, 0x01);
+  emit(0xc1, 0xe0, 0x01, 0xc1, 0xe8, 0x01, 0xc1, 0xf8, 0x01, 0xd3, 0xe0, 0xd3, 0xe8, 0xd3, 0xf8, 0xc1, 0x63, 0x08, 0x01);
+  emit(0xc1, 0xc0, 0x01, 0xc1, 0xc8, 0x01, 0xd3, 0xc0, 0xd3, 0xc8); // rol/ror eax, 1; rol/ror eax, cl
   emit(0xc0, 0xe0, 0x01, 0xc0, 0x63, 0x08, 0x01);
   // MOVZX/MOVSX, SETcc, CMOVcc, IMUL, XCHG, CDQ, CWDE, NOPs.
   emit(0x0f, 0xb6, 0xc1, 0x0f, 0xb6, 0x43, 0x08, 0x0f, 0xb7, 0xc1, 0x0f, 0xbe, 0x43, 0x08);
@@ -259,6 +269,19 @@ export function primingProgram(): Uint8Array {
   emit(0x01, 0x05); address('scratch', false); // add [scratch], eax
   emit(0x50, 0xbc); address('scratch', false, 4); emit(0x50); // push eax; mov esp, scratch + 4; push eax
   emit(0xbc); dword(STACK_TOP - 4); emit(0x58); // mov esp, STACK_TOP - 4; pop eax
+  // Paging again (the tables at 0x8000 from above): loads and stores that walk the tables, and
+  // pops and loads after CR3 reloads. The first instruction after each control-register write
+  // refetches the code page through the interpreter (a NOP, or a form whose interpreter path
+  // wants feedback too), so the accesses after it run in the decoded tier.
+  emit(0xb8); dword(0x8000); // mov eax, 0x8000
+  emit(0x0f, 0x22, 0xd8, 0x0f, 0x20, 0xc0, 0x0d, 0x00, 0x00, 0x00, 0x80, 0x0f, 0x22, 0xc0, 0x90); // mov cr3, eax; cr0 |= PG; nop
+  emit(0xa1); dword(PAGED); emit(0xa3); dword(PAGED + 0x1000); // mov eax, [PAGED]; mov [PAGED + 0x1000], eax
+  emit(0x01, 0x05); dword(PAGED + 0x1004); // add [PAGED + 0x1004], eax
+  emit(0x50, 0x0f, 0x20, 0xd9, 0x0f, 0x22, 0xd9, 0x01, 0xc8, 0x58); // push eax; reload CR3; add eax, ecx (interpreted); pop eax
+  emit(0x0f, 0x20, 0xd9, 0x0f, 0x22, 0xd9, 0xa1); dword(PAGED + 8); // reload CR3; mov eax, [PAGED + 8] (interpreted: a miss in Cpu.read32)
+  emit(0xa1); dword(PAGED + 4); emit(0xa3); dword(PAGED + 0x1008); // mov eax, [PAGED + 4]; mov [PAGED + 0x1008], eax
+  emit(0x39, 0xc8, 0xd1, 0xc0, 0x01, 0xc8, 0xd1, 0xc8); // cmp eax, ecx; rol eax, 1; add eax, ecx; ror eax, 1
+  emit(0x0f, 0x20, 0xc0, 0x25, 0xff, 0xff, 0xff, 0x7f, 0x0f, 0x22, 0xc0); // cr0 &= ~PG
   // REP MOVS and REP STOS run in the interpreter, on its fast path for whole pages.
   emit(0xfc); // cld
   for (const opcode of [0xa5, 0xa4, 0xab, 0xaa]) {

@@ -82,8 +82,12 @@ export class Mmu {
   private pge = false;
   private cr3 = 0;
 
-  /** Linear pages with live entries, so a flush touches only those. */
-  private filled = new Int32Array(1024);
+  /**
+   * Linear pages with live entries, so a flush touches only those. Sized for
+   * 64 MiB of pages between flushes, so that growing it (a path the JIT
+   * meets late) stays rare.
+   */
+  private filled = new Int32Array(16384);
   private filledCount = 0;
   private readonly inFilled = new Uint8Array(PAGES);
   private readonly global = new Uint8Array(PAGES);
@@ -127,10 +131,15 @@ export class Mmu {
   }
 
   flushNonGlobal(): void {
+    if (!this.pge) {
+      // Without CR4.PGE the G bit means nothing: every entry goes.
+      this.flushAll();
+      return;
+    }
     let kept = 0;
     for (let i = 0; i < this.filledCount; i++) {
       const page = this.filled[i];
-      if (this.global[page] && this.pge) this.filled[kept++] = page;
+      if (this.global[page]) this.filled[kept++] = page;
       else this.clearEntry(page);
     }
     this.filledCount = kept;
@@ -172,6 +181,10 @@ export class Mmu {
   /**
    * Translate a linear address for an access, setting accessed and dirty bits
    * and filling the TLB when the page is plain RAM. Throws PageFault.
+   *
+   * This is the miss path of every access, so it reads the two entries
+   * straight from RAM and checks the rights on the combined U and W bits,
+   * without allocating; only a fault builds an object.
    */
   translate(linear: number, write: boolean, user: boolean): number {
     linear >>>= 0;
@@ -183,51 +196,58 @@ export class Mmu {
       return physical;
     }
 
-    const pdeAddress = ((this.cr3 & ~OFFSET_MASK) | ((linear >>> 22) << 2)) >>> 0;
+    const pdeAddress = memory.mask((this.cr3 & ~OFFSET_MASK) | ((linear >>> 22) << 2));
     const pde = this.readEntry(pdeAddress);
-    const accessBits = (write ? PF_WRITE : 0) | (user ? PF_USER : 0);
-    if (!(pde & PTE_P)) throw new PageFault(linear, accessBits);
+    if (!(pde & PTE_P)) throw this.pageFault(linear, write, user, 0);
 
+    // `rights`: the U and W bits that apply (both levels ANDed for a 4 KiB page);
+    // `leaf`: the entry that maps the page, and `leafAddress` where it lies.
+    let rights: number;
+    let leaf: number;
+    let leafAddress: number;
     let frame: number;
-    let userOk: boolean;
-    let writableBoth: boolean;
-    let dirty: boolean;
-    let isGlobal: boolean;
-    if (this.pse && pde & PDE_PS) {
-      userOk = (pde & PTE_U) !== 0;
-      writableBoth = (pde & PTE_W) !== 0;
-      this.check(linear, write, user, userOk, writableBoth, accessBits);
-      const updated = pde | PTE_A | (write ? PTE_D : 0);
-      if (updated !== pde) memory.write32(pdeAddress, updated >>> 0);
-      frame = ((pde & 0xffc00000) | (linear & 0x003ff000)) >>> 0;
-      dirty = (updated & PTE_D) !== 0;
-      isGlobal = (pde & PTE_G) !== 0;
+    const large = (pde & PDE_PS) !== 0 && this.pse;
+    if (large) {
+      rights = pde;
+      leaf = pde;
+      leafAddress = pdeAddress;
+      frame = (pde & 0xffc00000) | (linear & 0x003ff000);
     } else {
-      const pteAddress = ((pde & ~OFFSET_MASK) | (((linear >>> PAGE_SHIFT) & 0x3ff) << 2)) >>> 0;
-      const pte = this.readEntry(pteAddress);
-      if (!(pte & PTE_P)) throw new PageFault(linear, accessBits);
-      userOk = (pde & pte & PTE_U) !== 0;
-      writableBoth = (pde & pte & PTE_W) !== 0;
-      this.check(linear, write, user, userOk, writableBoth, accessBits);
-      if (!(pde & PTE_A)) memory.write32(pdeAddress, (pde | PTE_A) >>> 0);
-      const updated = pte | PTE_A | (write ? PTE_D : 0);
-      if (updated !== pte) memory.write32(pteAddress, updated >>> 0);
-      frame = (pte & ~OFFSET_MASK) >>> 0;
-      dirty = (updated & PTE_D) !== 0;
-      isGlobal = (pte & PTE_G) !== 0;
+      leafAddress = memory.mask((pde & ~OFFSET_MASK) | ((linear >>> 10) & 0xffc));
+      leaf = this.readEntry(leafAddress);
+      if (!(leaf & PTE_P)) throw this.pageFault(linear, write, user, 0);
+      rights = pde & leaf;
+      frame = leaf & ~OFFSET_MASK;
     }
+    const userOk = (rights & PTE_U) !== 0;
+    const writableBoth = (rights & PTE_W) !== 0;
+    if (user ? !userOk || (write && !writableBoth) : write && !writableBoth && this.writeProtect) {
+      throw this.pageFault(linear, write, user, PF_PROTECTION);
+    }
+    // The rights check passed: now the entries count as used (A), and a write dirties the page (D).
+    if (!large && !(pde & PTE_A)) memory.write32(pdeAddress, (pde | PTE_A) >>> 0);
+    const updated = leaf | PTE_A | (write ? PTE_D : 0);
+    if (updated !== leaf) memory.write32(leafAddress, updated >>> 0);
 
     const base = memory.mask(frame);
+    const dirty = (updated & PTE_D) !== 0;
     const supervisorWrite = writableBoth || !this.writeProtect;
-    this.fill(page, base, true, userOk, dirty && supervisorWrite, dirty && userOk && writableBoth, isGlobal);
+    this.fill(page, base, true, userOk, dirty && supervisorWrite, dirty && userOk && writableBoth, (leaf & PTE_G) !== 0);
     return (base | (linear & OFFSET_MASK)) >>> 0;
   }
 
-  /** A page-directory or page-table entry (4-byte aligned): straight from RAM when it lies there. */
-  private readEntry(address: number): number {
-    const physical = this.memory.mask(address);
-    if (physical < this.memory.ramSize && this.memory.pageKind[physical >>> PAGE_SHIFT] === PageKind.Ram) return this.ram32[physical >>> 2];
+  /**
+   * A page-directory or page-table entry at a physical address (4-byte
+   * aligned, A20 applied): straight from RAM when it lies there (pages of
+   * kind Ram all lie below ramSize).
+   */
+  private readEntry(physical: number): number {
+    if (this.memory.pageKind[physical >>> PAGE_SHIFT] === PageKind.Ram) return this.ram32[physical >>> 2];
     return this.memory.read32(physical);
+  }
+
+  private pageFault(linear: number, write: boolean, user: boolean, protection: number): PageFault {
+    return new PageFault(linear, (write ? PF_WRITE : 0) | (user ? PF_USER : 0) | protection);
   }
 
   read8(linear: number, user: boolean): number {
@@ -287,14 +307,6 @@ export class Mmu {
     for (let i = 0; i < 4; i++) {
       const physical = i < onFirstPage ? first + i : second + (i - onFirstPage);
       this.memory.write8(physical, value >>> (8 * i));
-    }
-  }
-
-  private check(linear: number, write: boolean, user: boolean, userOk: boolean, writableBoth: boolean, accessBits: number): void {
-    if (user) {
-      if (!userOk || (write && !writableBoth)) throw new PageFault(linear, accessBits | PF_PROTECTION);
-    } else if (write && !writableBoth && this.writeProtect) {
-      throw new PageFault(linear, accessBits | PF_PROTECTION);
     }
   }
 

@@ -68,6 +68,71 @@ rep stosb`);
     expect(m.memory.read8(0x9002)).toBe(0x5a);
     expect(m.cpu.reg16[14]).toBe(0x9003);
   });
+  it('REP MOVSD into pages mapped out of order puts each page in its own frame', () => {
+    // Paging on: the first 4 MiB identity-mapped, except linear 0x200000 and 0x201000, which map
+    // to frames 0x301000 and 0x300000. Both destination pages are dirty and in the TLB before the
+    // copy, so the copy sees two TLB entries that are not physically contiguous.
+    const m = run32(
+      `mov eax, 0x10000
+mov cr3, eax
+mov eax, cr0
+or eax, 0x80000000
+mov cr0, eax
+mov [0x200000], eax
+mov [0x201000], eax
+mov eax, [0x100000]
+mov eax, [0x101000]
+mov esi, 0x100000
+mov edi, 0x200000
+mov ecx, 2048
+rep movsd
+mov eax, cr0
+and eax, 0x7fffffff
+mov cr0, eax`,
+      ({ memory }) => {
+        memory.write32(0x10000, 0x11000 | 3);
+        for (let page = 0; page < 1024; page++) memory.write32(0x11000 + page * 4, (page << 12) | 3);
+        memory.write32(0x11000 + 0x200 * 4, 0x301000 | 3);
+        memory.write32(0x11000 + 0x201 * 4, 0x300000 | 3);
+        for (let i = 0; i < 2048; i++) memory.write32(0x100000 + i * 4, i);
+      },
+    );
+    expect(m.memory.read32(0x301000)).toBe(0);
+    expect(m.memory.read32(0x301ffc)).toBe(1023);
+    expect(m.memory.read32(0x300000)).toBe(1024);
+    expect(m.memory.read32(0x300ffc)).toBe(2047);
+    expect(m.memory.read32(0x302000)).toBe(0); // nothing past the first frame
+    expect(m.cpu.reg32[1]).toBe(0);
+  });
+  it('a REP MOVSB over several pages replaces the code it has run on one of them', () => {
+    // A routine at 0x20000 (MOV EAX, 1; RET) runs, then one REP MOVSB copies 24 KiB over pages
+    // 0x1E000-0x23FFF whose TLB entries are all filled, bringing MOV EAX, 2; RET to 0x20000.
+    const m = run32(
+      `mov eax, [0x1e000]
+mov [0x1e000], eax
+mov [0x1f000], eax
+mov [0x21000], eax
+mov [0x22000], eax
+mov [0x23000], eax
+call 0x20000
+mov ebx, eax
+mov esi, 0x40000
+mov edi, 0x1e000
+mov ecx, 0x6000
+cld
+rep movsb
+call 0x20000`,
+      ({ memory }) => {
+        memory.writeBytes(0x20000, new Uint8Array([0xb8, 1, 0, 0, 0, 0xc3]));
+        for (let i = 0; i < 0x6000; i++) memory.write8(0x40000 + i, i * 7);
+        memory.writeBytes(0x42000, new Uint8Array([0xb8, 2, 0, 0, 0, 0xc3]));
+      },
+    );
+    expect(m.cpu.reg32[3]).toBe(1);
+    expect(m.cpu.reg32[0]).toBe(2);
+    expect(m.memory.read8(0x1e123)).toBe((0x123 * 7) & 0xff);
+    expect(m.memory.read8(0x23fff)).toBe((0x5fff * 7) & 0xff);
+  });
   it('a long REP STOSB is interruptible and still completes', () => {
     const m = run32('mov edi, 0x100000\nmov ecx, 100000\nmov al, 7\nrep stosb');
     expect(m.memory.read8(0x100000 + 99999)).toBe(7);

@@ -77,6 +77,14 @@ describe('4 KiB pages', () => {
     expect(memory.read32(0x200020)).toBe(7);
   });
 
+  it('sets A in the directory entry even when the table entry holds the same value', () => {
+    // The page table maps its own page: PDE and PTE both read PAGE_TABLE | P | W | U.
+    const { memory, mmu, mapPage } = setup();
+    mapPage(0x11000, PAGE_TABLE, PTE_P | PTE_W | PTE_U);
+    expect(mmu.read32(0x11000 + 0x11 * 4, false)).toBe(PAGE_TABLE | PTE_P | PTE_W | PTE_U | PTE_A);
+    expect(memory.read32(PAGE_DIRECTORY) & PTE_A).toBe(PTE_A);
+  });
+
   it('raises #PF with P=0 for a not-present page and keeps CR2 material', () => {
     const { mmu } = setup();
     const fault = faultOf(() => mmu.read8(0x7123, false));

@@ -804,6 +804,31 @@ paging_tests:
     rep movsb
     END
 
+    TEST '#PF: REP MOVSB from a not-present page faults on the source, leaving the destination untouched'
+    and dword [page_table + (TEST_AD >> 12) * 4], ~(PAGE_ACCESSED | PAGE_DIRTY)
+    invlpg [TEST_AD]
+    BEGIN
+    cld
+    mov esi, TEST_NP + 0x100
+    mov edi, TEST_AD + 0x10
+    mov ecx, 16
+    rep movsb
+    END
+
+    TEST '#PF: REP MOVSB from and to not-present pages reports the source'
+    BEGIN
+    cld
+    mov esi, TEST_NP + 0x200
+    mov edi, NO_TABLE + 0x10
+    mov ecx, 16
+    rep movsb
+    END
+
+    TEST 'the destination page of the faulting REP MOVSB is neither accessed nor dirty'
+    BEGIN
+    mov eax, [page_table + (TEST_AD >> 12) * 4]
+    END
+
     TEST 'ring 3: read of a supervisor page is #PF(5)'
     USER user_read_supervisor
     TEST 'ring 3: write to a read-only page is #PF(7)'

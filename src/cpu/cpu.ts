@@ -52,6 +52,18 @@ export const CR0_ET = 1 << 4;
 export const CR0_NE = 1 << 5;
 export const CR0_PG = 1 << 31;
 
+/**
+ * The first value of every field that may later hold a number outside V8's
+ * small-integer range (31 bits): any 32-bit address or value, or a count past
+ * 2^30. As a double it makes the field a double field from the first Cpu on.
+ * Storing such a number into a small-integer field would change the object's
+ * hidden class and throw every optimised function that uses it back to the
+ * interpreter, and the code compiled again was slower: system calls ran 5x
+ * slower once a run passed 2^30 instructions. The constructor and reset()
+ * store the real values.
+ */
+const WIDE = 2 ** 31;
+
 /** A fault or trap raised while executing an instruction. errorCode < 0 means none is pushed. */
 export class CpuFault {
   constructor(
@@ -92,7 +104,7 @@ export class Cpu {
    * addresses above 2^31 would otherwise be stored as heap numbers, an
    * allocation per instruction.
    */
-  eip = 0;
+  eip = WIDE;
   readonly flags = new Flags();
 
   // Segment registers and their descriptor caches.
@@ -121,26 +133,26 @@ export class Cpu {
   /** Decoded instructions by physical address (icache.ts). */
   readonly icache: DecodedCache;
 
-  cr0 = CR0_ET;
-  cr2 = 0;
-  cr3 = 0;
+  cr0 = WIDE;
+  cr2 = WIDE;
+  cr3 = WIDE;
   cr4 = 0;
   readonly dr = new Int32Array(8);
-  gdtrBase = 0;
+  gdtrBase = WIDE;
   gdtrLimit = 0xffff;
-  idtrBase = 0;
+  idtrBase = WIDE;
   idtrLimit = 0x3ff;
   ldtrSelector = 0;
-  ldtrBase = 0;
+  ldtrBase = WIDE;
   ldtrLimit = 0;
   trSelector = 0;
-  trBase = 0;
+  trBase = WIDE;
   trLimit = 0;
   /** TSS descriptor type (1/3 for 16-bit, 9/11 for 32-bit). */
   trType = 11;
   cpl = 0;
   apicBaseMsr = 0xfee00900;
-  tscOffset = 0;
+  tscOffset = WIDE;
   /** TSC ticks per retired instruction (the board sets it to its ns per instruction: a 1 GHz TSC). */
   tscPerInstruction = 10;
 
@@ -148,15 +160,15 @@ export class Cpu {
   shutdown = false;
   private stopRequested = false;
   onTripleFault: () => void = () => {};
-  instructionCount = 0;
+  instructionCount = WIDE;
   traceHook?: (cpu: Cpu) => void;
   /** Called for each interrupt or exception delivered (for --trace). */
   interruptHook?: (vector: number, errorCode: number, external: boolean) => void;
 
   // Decoding state of the current instruction.
   /** EIP and ESP at the start of the current instruction: a fault rolls back to them. */
-  startEip = 0;
-  startEsp = 0;
+  startEip = WIDE;
+  startEsp = WIDE;
   /** CS.D of the current instruction (set by execute): 32-bit code. */
   codeBig = true;
   /** Operand size 32 (true) or 16. */
@@ -203,6 +215,10 @@ export class Cpu {
     primeDecodedTier();
     this.tlbRead = this.mmu.readSupervisor;
     this.tlbWrite = this.mmu.writeSupervisor;
+    this.instructionCount = 0;
+    this.tscOffset = 0;
+    this.startEip = 0;
+    this.startEsp = 0;
     this.reset();
   }
 

@@ -66,11 +66,18 @@ export class Flags {
   op = OP_NONE;
   /** Operand size in bytes (1, 2, 4) of the recorded op. */
   size = 4;
-  a = 0;
-  b = 0;
-  result = 0;
+  // Any 32-bit value: doubles from the start (see WIDE in cpu.ts), then 0.
+  a = 2 ** 31;
+  b = 2 ** 31;
+  result = 2 ** 31;
   /** Carry into ADC/SBB, which their CF depends on. */
   carryIn = 0;
+
+  constructor() {
+    this.a = 0;
+    this.b = 0;
+    this.result = 0;
+  }
 
   /** Record an arithmetic result; CF is kept in `bits` for INC/DEC, which do not change it. */
   record(op: number, size: number, a: number, b: number, result: number): void {

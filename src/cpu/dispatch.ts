@@ -18,6 +18,7 @@ import { alu, dec, imulTruncated, inc, neg, shift, shiftLogical } from './alu.ts
 import { FLAG_CF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SHIFT, OP_SUB, type Flags } from './flags.ts';
 import { ATTR_DB, CR0_PE, CS, EAX, EBP, EDX, ESP, SS, type Cpu } from './cpu.ts';
 import { fastDeliver, fastInterruptReturn } from './gates.ts';
+import { portIn, portOut } from './execute.ts';
 import { interruptReturn } from './system.ts';
 import { codeEntryBase } from '../mmu/mmu.ts';
 
@@ -70,6 +71,8 @@ export const enum Op {
   CmpRR_Jcc, CmpRI_Jcc, TestRR_Jcc, TestRI_Jcc, AndRI_Jcc, AddRI_Jcc, SubRI_Jcc, Inc_R_Jcc, Dec_R_Jcc,
   /** INT imm8 (vector `imm`) and IRETD: through Cpu.deliver and interruptReturn, which try gates.ts first. */
   Int, Iret,
+  /** IN AL/EAX and OUT of AL/EAX (size `sub`, 1 or 4), port `imm`, or DX when `imm` is -1. */
+  In, Out,
 }
 
 /** reg8 index of a ModRM byte-register number: AL CL DL BL AH CH DH BH. */
@@ -185,6 +188,16 @@ export function runDecoded(cpu: Cpu, end: number): void {
           eip = cpu.eip;
           tablePage = -1;
           break;
+
+        case Op.In:
+        case Op.Out: {
+          // Through the port bus and its permission check, as the interpreter runs them.
+          const port = imms[i] < 0 ? cpu.reg16[EDX * 2] : imms[i];
+          if (ops[i] === Op.In) portIn(cpu, port, subs[i]);
+          else portOut(cpu, port, subs[i]);
+          tablePage = -1; // a device may have changed the memory map (the A20 gate)
+          break;
+        }
 
         // ---- ALU ----
         case Op.AluRmR_M: {

@@ -743,16 +743,28 @@ function enter(cpu: Cpu, size: number): void {
 
 // ---- Port I/O -------------------------------------------------------------------
 
-function portIn(cpu: Cpu, port: number, size: number): void {
+/** IN to AL/AX/EAX (size 1, 2, 4), as the interpreter and the decoded tier run it. */
+export function portIn(cpu: Cpu, port: number, size: number): void {
   cpu.checkIoPermission(port, size);
   writeReg(cpu, EAX, size, cpu.io.read(port, size as 1 | 2 | 4));
-  cpu.checkInterrupts = true;
+  afterPortAccess(cpu);
 }
 
-function portOut(cpu: Cpu, port: number, size: number): void {
+/** OUT of AL/AX/EAX. */
+export function portOut(cpu: Cpu, port: number, size: number): void {
   cpu.checkIoPermission(port, size);
   cpu.io.write(port, size as 1 | 2 | 4, readReg(cpu, EAX, size));
-  cpu.checkInterrupts = true;
+  afterPortAccess(cpu);
+}
+
+/**
+ * A device may have raised or unmasked an interrupt: make the run loop look
+ * before the next instruction, but only when one is now deliverable, so that
+ * a driver polling a status port stays in the decoded tier. (A device that
+ * must end the slice, for a reset or an exit, calls Cpu.requestStop.)
+ */
+function afterPortAccess(cpu: Cpu): void {
+  if (cpu.nmiPending || (cpu.flags.bits & FLAG_IF && cpu.interrupts.hasInterrupt())) cpu.checkInterrupts = true;
 }
 
 // ---- String instructions ------------------------------------------------------------

@@ -369,6 +369,16 @@ function decodeInstruction(cache: DecodedCache, record: number, ram: Uint8Array,
       case 0xc9: op = Op.Leave; break;
       case 0xcd: cache.imm[record] = byte(); op = Op.Int; break;
       case 0xcf: op = Op.Iret; break;
+      case 0xe4: case 0xe5: case 0xe6: case 0xe7: // IN/OUT with an immediate port
+        cache.imm[record] = byte();
+        cache.sub[record] = opcode & 1 ? 4 : 1;
+        op = opcode & 2 ? Op.Out : Op.In;
+        break;
+      case 0xec: case 0xed: case 0xee: case 0xef: // IN/OUT with the port in DX
+        cache.imm[record] = -1;
+        cache.sub[record] = opcode & 1 ? 4 : 1;
+        op = opcode & 2 ? Op.Out : Op.In;
+        break;
       case 0xe8: cache.imm[record] = int32(); op = Op.CallRel; break;
       case 0xe9: cache.imm[record] = int32(); op = Op.Jmp; break;
       case 0xeb: cache.imm[record] = int8(); op = Op.Jmp; break;

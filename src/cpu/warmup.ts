@@ -225,6 +225,8 @@ export function primingProgram(): Uint8Array {
   emit(0x0f, 0x22, 0xc0); // mov cr0, eax
   misses();
   emit(0x0f, 0x20, 0xc0, 0x25); dword(0x7fffffff); emit(0x0f, 0x22, 0xc0); // paging off again
+  // Port I/O (an empty bus here): IN and OUT of AL and EAX, by immediate port and by DX.
+  emit(0xe4, 0x80, 0xe6, 0x80, 0xe5, 0x80, 0xe7, 0x80, 0x66, 0xba, 0x80, 0x00, 0xec, 0xee, 0xed, 0xef);
   // INT and IRETD at ring 0, through a GDT and an IDT the program builds at DATA + 0x400.
   const store = (offset: number, value: number) => {
     emit(0xc7, 0x83); dword(offset); dword(value); // mov dword [ebx + offset], value

@@ -166,24 +166,25 @@ export function runDecoded(cpu: Cpu, end: number): void {
           break;
         case Op.Int:
         case Op.Iret:
-          // CS, CPL and so the code page's permissions change: look the page up afresh.
-          // Either may switch tasks (task.ts), which saves cpu.eip as where the old task
-          // resumes and moves the rollback point into the new task: so the rollback point
-          // is set here, as the interpreter sets it, and the catch below leaves it alone.
-          inHandler = false;
-          cpu.startEip = startEip;
-          cpu.startEsp = r[ESP];
+          // The common protected-mode cases go straight to gates.ts, which never faults and
+          // needs no rollback point. CS, CPL and so the code page's permissions change: the
+          // page is looked up afresh.
           cpu.eip = eip;
-          cpu.instructionCount = end - budget;
-          // The common protected-mode cases go straight to gates.ts; the rest (and a
-          // declined fast path) through Cpu.deliver and interruptReturn.
-          if (ops[i] === Op.Int) {
-            const vector = imms[i];
-            const direct = cpu.fastGates && cpu.cr0 & CR0_PE && cpu.interruptHook === undefined;
-            if (!direct || !fastDeliver(cpu, vector, -1, true)) cpu.deliver(vector, -1, false, true);
-          } else {
-            cpu.o32 = true;
-            if (!(cpu.fastGates && cpu.cr0 & CR0_PE) || !fastInterruptReturn(cpu)) interruptReturn(cpu);
+          if (!(cpu.fastGates && cpu.cr0 & CR0_PE && cpu.interruptHook === undefined &&
+            (ops[i] === Op.Int ? fastDeliver(cpu, imms[i], -1, true) : fastInterruptReturn(cpu)))) {
+            // The general path may switch tasks (task.ts), which saves cpu.eip as where the old
+            // task resumes and moves the rollback point into the new task: so the rollback point
+            // is set here, as the interpreter sets it, and the catch below leaves it alone.
+            inHandler = false;
+            cpu.startEip = startEip;
+            cpu.startEsp = r[ESP];
+            cpu.instructionCount = end - budget;
+            if (ops[i] === Op.Int) {
+              cpu.deliver(imms[i], -1, false, true);
+            } else {
+              cpu.o32 = true;
+              interruptReturn(cpu);
+            }
           }
           eip = cpu.eip;
           tablePage = -1;

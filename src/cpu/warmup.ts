@@ -132,6 +132,10 @@ export function primingProgram(): Uint8Array {
     [0x40], // inc eax
     [0xc1, 0xe0, 0x01], // shl eax, 1
     [0x9c, 0x9d], // pushfd; popfd: flags already computed
+    [0x19, 0xc8], // sbb eax, ecx
+    [0x29, 0xc8], // sub eax, ecx
+    [0x66, 0x39, 0xc8], // cmp ax, cx
+    [0xd1, 0xf8], // sar eax, 1
   ];
   for (const producer of producers) {
     for (let cc = 0; cc < 16; cc++) {
@@ -139,7 +143,12 @@ export function primingProgram(): Uint8Array {
       emit(...producer, 0x0f, 0x90 + cc, 0xc0); // setcc al
       emit(...producer, 0x0f, 0x40 + cc, 0xc1); // cmovcc eax, ecx
     }
+    // INC and DEC keep CF, which they take from whatever came before.
+    emit(...producer, 0x40, ...producer, 0x48, ...producer, 0xff, 0x43, 0x08, ...producer, 0x75, 0x00);
   }
+  // Multiplies that overflow 32 bits, signed and unsigned.
+  emit(0xb8); dword(0x12345678); emit(0xb9); dword(0x76543210); // mov eax, ...; mov ecx, ...
+  emit(0x0f, 0xaf, 0xc1, 0x69, 0xc1); dword(0x7fffffff); emit(0x6b, 0xc1, 0x7f, 0xf7, 0xe1, 0xf7, 0xe9); // imul r, r/imm; mul ecx; imul ecx
   // Every memory form three more times: on a page that holds code (the code-entry slow paths),
   // straddling a page boundary, and at an unaligned address. ModRM reg field in `reg`.
   const memoryForms: { opcode: number[]; reg: number; imm?: number[] }[] = [

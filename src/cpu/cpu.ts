@@ -169,6 +169,8 @@ export class Cpu {
   /** EIP and ESP at the start of the current instruction: a fault rolls back to them. */
   startEip = WIDE;
   startEsp = WIDE;
+  /** Instructions the last block (blocks.ts) retired, set when it returns or faults. */
+  blockRetired = 0;
   /** CS.D of the current instruction (set by execute): 32-bit code. */
   codeBig = true;
   /** Operand size 32 (true) or 16. */

@@ -21,6 +21,7 @@ import { fastDeliver, fastInterruptReturn } from './gates.ts';
 import { portIn, portOut } from './execute.ts';
 import { interruptReturn } from './system.ts';
 import { codeEntryBase } from '../mmu/mmu.ts';
+import { Compiled, compileBlock } from './blocks.ts';
 
 /** Handlers of decoded records. `_R`/`_M`: the r/m operand is a register or memory. */
 export const enum Op {
@@ -73,6 +74,8 @@ export const enum Op {
   Int, Iret,
   /** IN AL/EAX and OUT of AL/EAX (size `sub`, 1 or 4), port `imm`, or DX when `imm` is -1. */
   In, Out,
+  /** The leader of a compiled block (blocks.ts): DecodedCache.blocks holds its function, blockOp its own op. */
+  Block,
 }
 
 /** reg8 index of a ModRM byte-register number: AL CL DL BL AH CH DH BH. */
@@ -117,7 +120,11 @@ export function runDecoded(cpu: Cpu, end: number): void {
   let table: Int32Array = NO_TABLE;
   /** The instruction in flight runs in a handler here, not in the interpreter (see the catch). */
   let inHandler = false;
+  /** A block (blocks.ts) is in flight: it set the rollback point and Cpu.blockRetired. */
+  let inBlock = false;
   let startEip = eip;
+  const heat = cache.heat;
+  const hot = cache.blockHot;
   try {
     while (budget > 0) {
       const linear = (segBase[CS] + eip) | 0;
@@ -148,6 +155,10 @@ export function runDecoded(cpu: Cpu, end: number): void {
         if (cpu.checkInterrupts) break;
         continue;
       }
+      if (++heat[i] === hot && compileBlock(cache, i, codeBase | (linear & 0xfff)) === Compiled.Flushed) {
+        tablePage = -1; // the record is gone with the rest of the cache: look again
+        continue;
+      }
       inHandler = true;
       startEip = eip;
       const next = (eip + lengths[i]) | 0;
@@ -163,6 +174,22 @@ export function runDecoded(cpu: Cpu, end: number): void {
           tablePage = -1;
           break;
         case Op.Nop:
+          break;
+        case Op.Block:
+          inHandler = false;
+          if (budget < cache.blockLength[i]) {
+            // The budget ends inside the block: its first instruction through the interpreter.
+            cpu.eip = startEip;
+            cpu.instructionCount = end - budget;
+            cpu.step();
+            eip = cpu.eip;
+            tablePage = -1;
+            break;
+          }
+          inBlock = true;
+          eip = cache.blocks[i]!(cpu, startEip, budget);
+          inBlock = false;
+          budget -= cpu.blockRetired - 1;
           break;
         case Op.Int:
         case Op.Iret:
@@ -679,7 +706,7 @@ export function runDecoded(cpu: Cpu, end: number): void {
           break;
         default:
           // The rarer forms, in a function of their own (see runColdOp).
-          eip = runColdOp(cpu, i, next);
+          eip = runColdOp(cpu, ops[i], i, next);
           break;
       }
       budget--;
@@ -688,7 +715,10 @@ export function runDecoded(cpu: Cpu, end: number): void {
   } catch (error) {
     // A handler faults before it changes ESP (stores come before the ESP update), so the
     // rollback point is this instruction's start and the current ESP; the interpreter set its own.
-    if (inHandler) {
+    if (inBlock) {
+      budget -= cpu.blockRetired;
+      eip = cpu.startEip;
+    } else if (inHandler) {
       cpu.startEip = startEip;
       cpu.startEsp = r[ESP];
     }
@@ -705,7 +735,7 @@ export function runDecoded(cpu: Cpu, end: number): void {
  * optimised main loop. Returns the new EIP; `next` is the one after the
  * instruction.
  */
-function runColdOp(cpu: Cpu, i: number, next: number): number {
+function runColdOp(cpu: Cpu, op: Op, i: number, next: number): number {
   const cache = cpu.icache;
   const regs = cache.reg;
   const rms = cache.rm;
@@ -722,7 +752,7 @@ function runColdOp(cpu: Cpu, i: number, next: number): number {
   const ram = cpu.ram;
   const flags = cpu.flags;
   let eip = next;
-  switch (cache.op[i]) {
+  switch (op) {
     case Op.AluRmR_R: {
       const sub = subs[i];
       const result = alu(cpu, sub & 7, r[rms[i]], r[regs[i]], 4);
@@ -914,6 +944,11 @@ function runColdOp(cpu: Cpu, i: number, next: number): number {
   }
   return eip;
 }
+
+/** What the functions blocks.ts makes call: the same paths as the handlers here. */
+export const blockHelpers = {
+  alu, imulTruncated, load32, load8, store32, store8, updateAddress, ramRead32, ramWrite32, push32, pop32, recordIncDec, runColdOp,
+};
 
 /** Record a 32-bit ADD, SUB or logic result for the lazy flags (what Flags.record does, minus its INC/DEC case). */
 function record32(flags: Flags, op: number, a: number, b: number, result: number): void {

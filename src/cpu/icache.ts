@@ -29,11 +29,14 @@ import type { Mmu } from '../mmu/mmu.ts';
 import { PAGE_SHIFT, PAGE_SIZE } from '../mmu/physical.ts';
 import { CS, DS, ES, FS, GS, SS } from './cpu.ts';
 import { Op } from './dispatch.ts';
+import type { BlockFunction } from './blocks.ts';
 
 /** The "no register" number: Cpu.reg32[8] is always 0, so base and index need no test. */
 export const NO_REG = 8;
 
 const RECORDS = 1 << 17;
+/** See DecodedCache.blockHot. */
+export const DEFAULT_BLOCK_HOT = 1000;
 const MAX_INSTRUCTION_LENGTH = 15;
 /** The most bytes one record covers: an instruction and a fused six-byte Jcc. */
 const MAX_SPAN = MAX_INSTRUCTION_LENGTH + 6;
@@ -68,6 +71,25 @@ export class DecodedCache {
   readonly jccDisp = new Int32Array(RECORDS);
   /** Bytes the record was decoded from (with a fused Jcc), for written(). */
   readonly span = new Uint8Array(RECORDS);
+
+  // The block tier (blocks.ts).
+  /** Times each record has been dispatched (wrapping): at blockHot, a block is compiled from it. */
+  readonly heat = new Uint16Array(RECORDS);
+  /** Dispatches of one record that make it a block's leader (0x10000 or more: never). */
+  blockHot = DEFAULT_BLOCK_HOT;
+  /** For an Op.Block record: its function, its instructions per pass and the op it had. */
+  readonly blocks: (BlockFunction | undefined)[] = new Array<BlockFunction | undefined>(RECORDS).fill(undefined);
+  readonly blockLength = new Uint8Array(RECORDS);
+  readonly blockOp = new Uint8Array(RECORDS);
+  /** The byte range of its page each block covers (start, end exclusive). */
+  private readonly blockStart = new Uint16Array(RECORDS);
+  private readonly blockEnd = new Uint16Array(RECORDS);
+  /** Leaders of the blocks in each physical page. */
+  private readonly pageBlocks = new Map<number, number[]>();
+  /** Counts writes that dropped decoded instructions: a running block stops when it changes. */
+  drops = 0;
+  /** Counts flushes of the whole cache. */
+  flushes = 0;
 
   /** Record 0 means "not decoded", so the store starts at 1. */
   private used = 1;
@@ -114,6 +136,18 @@ export class DecodedCache {
     let chunk = offset >> CHUNK_SHIFT;
     while (chunk <= last >> CHUNK_SHIFT && table[PAGE_SIZE + chunk] === 0) chunk++;
     if (chunk > last >> CHUNK_SHIFT) return; // data beside the code: nothing decoded covers these bytes
+    this.drops++;
+    const blocks = this.pageBlocks.get(page);
+    if (blocks !== undefined) {
+      for (let n = blocks.length - 1; n >= 0; n--) {
+        const leader = blocks[n];
+        if (this.blockStart[leader] <= last && this.blockEnd[leader] > offset) {
+          this.dropBlock(leader);
+          blocks[n] = blocks[blocks.length - 1];
+          blocks.pop();
+        }
+      }
+    }
     for (let start = Math.max(0, offset - (MAX_SPAN - 1)); start <= last; start++) {
       const record = table[start];
       if (record !== 0 && start + this.span[record] > offset) table[start] = 0;
@@ -126,6 +160,11 @@ export class DecodedCache {
     if (table === null || table === undefined) return;
     this.pages[page] = null;
     this.mmu.unprotectCode(page);
+    const blocks = this.pageBlocks.get(page);
+    if (blocks !== undefined) {
+      for (const leader of blocks) this.dropBlock(leader);
+      this.pageBlocks.delete(page);
+    }
     this.sparePages.push(table.fill(0));
     const live = this.livePages.indexOf(page);
     this.livePages[live] = this.livePages[this.livePages.length - 1];
@@ -136,6 +175,34 @@ export class DecodedCache {
   flush(): void {
     while (this.livePages.length > 0) this.dropPage(this.livePages[this.livePages.length - 1]);
     this.used = 1;
+    this.heat.fill(0);
+    this.drops++;
+    this.flushes++;
+  }
+
+  /** Make record `leader` (in the page of `start`..`end`) run `block`, `length` instructions per pass. */
+  addBlock(leader: number, page: number, block: BlockFunction, length: number, start: number, end: number): void {
+    this.blocks[leader] = block;
+    this.blockLength[leader] = length;
+    this.blockOp[leader] = this.op[leader];
+    this.blockStart[leader] = start;
+    this.blockEnd[leader] = end;
+    this.op[leader] = Op.Block;
+    let blocks = this.pageBlocks.get(page);
+    if (blocks === undefined) this.pageBlocks.set(page, (blocks = []));
+    blocks.push(leader);
+  }
+
+  /** The op a record was decoded as (a block's leader keeps it in blockOp). */
+  opOf(record: number): Op {
+    const op = this.op[record] as Op;
+    return op === Op.Block ? (this.blockOp[record] as Op) : op;
+  }
+
+  private dropBlock(leader: number): void {
+    this.op[leader] = this.blockOp[leader];
+    this.blocks[leader] = undefined;
+    this.heat[leader] = 0;
   }
 
   private openPage(page: number): Int32Array {

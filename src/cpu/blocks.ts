@@ -1,0 +1,399 @@
+// The block tier: a run of decoded records that has become hot is
+// translated into one JavaScript function, so V8 compiles the guest's
+// straight-line code (and a loop that branches back to its own start) to
+// machine code instead of dispatching record by record.
+//
+// A block starts at a record that dispatch.ts has run `DecodedCache.blockHot`
+// times and takes the records that follow it in the same physical page, up
+// to and including the first control transfer, stopping before any record
+// this file has no translation for (Op.Generic, INT, IRET, IN, OUT: the
+// interpreter and gates.ts run those). Each record becomes the text of its
+// handler in dispatch.ts with the record's fields as constants; the rarer
+// handlers are called (runColdOp), and every memory access goes through the
+// same helpers as dispatch.ts, so the two tiers agree by construction and
+// test/cpu/blocks.test.ts checks that they do.
+//
+// The rules a block keeps, so that running it is the same as running its
+// records one by one:
+// - It runs only when the budget covers all of it, so it never stops in the
+//   middle for the budget. A block whose last instruction branches back to
+//   its own start goes round again while the budget covers another pass.
+// - A fault: the instruction in flight (`k`) names the rollback point
+//   (its start and the current ESP, as for a handler) and how many
+//   instructions retired before it (Cpu.blockRetired); dispatch.ts rethrows.
+// - After a store that took the slow path it stops at the next instruction
+//   when an interrupt may have become deliverable (checkInterrupts) or when
+//   the store dropped decoded code (DecodedCache.drops), which may be this
+//   block's own.
+// - EIP is relative: the block is found by physical address, and the
+//   linear EIP it was entered at is its start.
+
+import { ESP, type Cpu } from './cpu.ts';
+import { blockHelpers, Op } from './dispatch.ts';
+import { OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SHIFT, OP_SUB } from './flags.ts';
+import type { DecodedCache } from './icache.ts';
+import { NO_REG } from './icache.ts';
+
+/** Runs the block entered at linear EIP `eip`; returns the EIP after it and sets Cpu.blockRetired. */
+export type BlockFunction = (cpu: Cpu, eip: number, budget: number) => number;
+
+/** The most records one block takes. */
+const MAX_RECORDS = 64;
+const FLAGS_ONLY = 8;
+const BYTE_REG = [0, 4, 8, 12, 1, 5, 9, 13];
+
+/** compileBlock's answers. */
+export const enum Compiled {
+  Yes,
+  No,
+  /** Decoding the records after the leader filled the store and flushed the cache: the leader is gone. */
+  Flushed,
+}
+
+/** Records that end a block after them: control transfers. */
+function transfersControl(op: Op): boolean {
+  switch (op) {
+    case Op.Jcc: case Op.Jmp: case Op.CallRel: case Op.Ret: case Op.RetI:
+    case Op.CallRm_R: case Op.CallRm_M: case Op.JmpRm_R: case Op.JmpRm_M:
+    case Op.CmpRR_Jcc: case Op.CmpRI_Jcc: case Op.TestRR_Jcc: case Op.TestRI_Jcc: case Op.AndRI_Jcc:
+    case Op.AddRI_Jcc: case Op.SubRI_Jcc: case Op.Inc_R_Jcc: case Op.Dec_R_Jcc:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Records a block cannot hold: the interpreter's, and those that leave through gates.ts or the port bus. */
+function translatable(op: Op): boolean {
+  return op !== Op.Generic && op !== Op.Int && op !== Op.Iret && op !== Op.In && op !== Op.Out;
+}
+
+/**
+ * Translate the records from `leader` (at physical address `physical`) on,
+ * and make the leader an Op.Block record.
+ */
+export function compileBlock(cache: DecodedCache, leader: number, physical: number): Compiled {
+  if (cache.op[leader] === Op.Block) return Compiled.No;
+  const page = physical >>> 12;
+  const flushes = cache.flushes;
+  const table = cache.tableFor(page);
+  const records: number[] = [];
+  const offsets: number[] = [];
+  let offset = physical & 0xfff;
+  let relative = 0;
+  let record = leader;
+  for (;;) {
+    const op = cache.opOf(record);
+    if (!translatable(op)) break;
+    records.push(record);
+    offsets.push(relative);
+    if (transfersControl(op) || records.length === MAX_RECORDS) break;
+    relative += cache.length[record];
+    offset += cache.length[record];
+    if (offset >= 0x1000) break;
+    let following = table[offset];
+    if (following === 0) {
+      following = cache.decode((page << 12) | offset);
+      if (cache.flushes !== flushes) return Compiled.Flushed;
+    }
+    record = following;
+  }
+  if (records.length < 2) return Compiled.No;
+  const last = records.length - 1;
+  const lastOp = cache.opOf(records[last]);
+  const fused = lastOp >= Op.CmpRR_Jcc && lastOp <= Op.Dec_R_Jcc;
+  // Instructions per pass (a fused Jcc retires as an instruction of its own).
+  const instructions = records.length + (fused ? 1 : 0);
+  const endOffset = offsets[last] + cache.span[records[last]];
+  const source = blockSource(cache, records, offsets, instructions);
+  const make = new Function('helpers', source) as (helpers: typeof blockHelpers) => BlockFunction;
+  cache.addBlock(leader, page, make(blockHelpers), instructions, physical & 0xfff, (physical & 0xfff) + endOffset);
+  return Compiled.Yes;
+}
+
+/** The text of the block function's factory. */
+function blockSource(cache: DecodedCache, records: number[], offsets: number[], instructions: number): string {
+  const body: string[] = [];
+  let loops = false;
+  const last = records.length - 1;
+  for (let j = 0; j < records.length; j++) {
+    const text = new RecordText(cache, records[j], j, offsets[j]);
+    body.push(`// ${j}: op ${cache.opOf(records[j])} at +${offsets[j]}`);
+    body.push(text.code());
+    if (j === last) {
+      if (text.target === 0) loops = true;
+      if (!transfersControl(cache.opOf(records[j]))) body.push(`eip = (eip0 + ${text.next}) | 0;`);
+    }
+  }
+  return `"use strict";
+const { ${Object.keys(blockHelpers).join(', ')} } = helpers;
+const OFFSETS = [${offsets.join(', ')}];
+return function block(cpu, eip0, budget) {
+  const r = cpu.reg32;
+  const r8 = cpu.reg8;
+  const ram = cpu.ram;
+  const flags = cpu.flags;
+  const cache = cpu.icache;
+  const drops = cache.drops;
+  let eip = eip0;
+  let retired = 0;
+  let k = 0;
+  try {
+    run: for (;;) {
+${body.join('\n')}
+      retired += ${instructions};
+      ${loops ? `if (eip !== eip0 || budget - retired < ${instructions}) break;` : 'break;'}
+    }
+  } catch (error) {
+    cpu.startEip = (eip0 + OFFSETS[k]) | 0;
+    cpu.startEsp = r[${ESP}];
+    cpu.blockRetired = retired + k;
+    throw error;
+  }
+  cpu.blockRetired = retired;
+  return eip;
+};`;
+}
+
+/** One record as JavaScript, with its fields as constants. */
+class RecordText {
+  readonly op: Op;
+  readonly reg: number;
+  readonly rm: number;
+  readonly seg: number;
+  readonly sub: number;
+  readonly imm: number;
+  /** Offset of the next instruction from the block's start. */
+  readonly next: number;
+  /** Offset of a relative branch's target from the block's start (Jcc, JMP, CALL), else NaN. */
+  target = NaN;
+
+  constructor(
+    private readonly cache: DecodedCache,
+    private readonly record: number,
+    /** Position in the block: the value of `k` while it runs. */
+    private readonly position: number,
+    offset: number,
+  ) {
+    this.op = cache.opOf(record);
+    this.reg = cache.reg[record];
+    this.rm = cache.rm[record];
+    this.seg = cache.seg[record];
+    this.sub = cache.sub[record];
+    this.imm = cache.imm[record];
+    this.next = offset + cache.length[record];
+  }
+
+  /** The effective address offset, as an int32 expression. */
+  private address(): string {
+    const cache = this.cache;
+    const base = cache.base[this.record];
+    const index = cache.index[this.record];
+    const scale = cache.scale[this.record];
+    const terms: string[] = [];
+    if (base !== NO_REG) terms.push(`r[${base}]`);
+    if (index !== NO_REG) terms.push(scale ? `(r[${index}] << ${scale})` : `r[${index}]`);
+    const disp = cache.disp[this.record];
+    if (disp !== 0 || terms.length === 0) terms.push(`${disp}`);
+    return `((${terms.join(' + ')}) | 0)`;
+  }
+
+  /** Mark this instruction as the one in flight (before anything that may fault). */
+  private inFlight(): string {
+    return `k = ${this.position};`;
+  }
+
+  /** Leave at the next instruction when the slow path of a store may have changed what runs next. */
+  private afterStore(): string {
+    return `if (cpu.checkInterrupts || cache.drops !== drops) { retired += ${this.position + 1}; eip = (eip0 + ${this.next}) | 0; break run; }`;
+  }
+
+  private record32(kind: number, a: string, b: string, result: string): string {
+    return `flags.op = ${kind}; flags.size = 4; flags.a = ${a}; flags.b = ${b}; flags.result = ${result};`;
+  }
+
+  /** A register ALU op with its flags recorded in place: `a op b`, written back unless a compare or test. */
+  private aluInPlace(operator: string, kind: number, operand: string, writeBack: boolean): string {
+    const n = this.rm;
+    return `{ const a = r[${n}]; const b = ${operand}; const res = (a ${operator} b) | 0; ${this.record32(kind, 'a', 'b', 'res')}${writeBack ? ` r[${n}] = res;` : ''}`;
+  }
+
+  /** The condition `cc` straight from a, b and res of a fused op of kind `kind`, where that is exact. */
+  private static fusedCondition(kind: number, cc: number): string {
+    const negate = (cc & 1) !== 0;
+    let test: string | null = null;
+    const c = cc >> 1;
+    if (kind === OP_SUB) {
+      test = [`(((a ^ b) & (a ^ res)) < 0)`, `((a >>> 0) < (b >>> 0))`, `(a === b)`, `((a >>> 0) <= (b >>> 0))`, `(res < 0)`, null, `(a < b)`, `(a <= b)`][c];
+    } else if (kind === OP_LOGIC) {
+      test = [`false`, `false`, `(res === 0)`, `(res === 0)`, `(res < 0)`, null, `(res < 0)`, `(res <= 0)`][c];
+    } else if (kind === OP_ADD) {
+      test = [`(((a ^ res) & (b ^ res)) < 0)`, `((res >>> 0) < (a >>> 0))`, `(res === 0)`, null, `(res < 0)`, null, null, null][c];
+    } else {
+      // INC/DEC: CF is kept, so only the conditions without it.
+      test = [null, null, `(res === 0)`, null, `(res < 0)`, null, null, null][c];
+    }
+    if (test === null) return `flags.condition(${cc})`;
+    return negate ? `!${test}` : test;
+  }
+
+  /** A compare or count with the Jcc after it: the Jcc retires too and ends the block. */
+  private fused(operator: string, kind: number, operand: string, writeBack: boolean): string {
+    const cache = this.cache;
+    const after = this.next + cache.jccLength[this.record];
+    const disp = cache.jccDisp[this.record];
+    this.target = after + disp;
+    const cc = cache.jccCondition[this.record];
+    const body = kind === OP_INC || kind === OP_DEC
+      ? `{ const a = r[${this.rm}]; const b = 1; const res = (a ${operator} 1) | 0; recordIncDec(flags, ${kind}, a, res); r[${this.rm}] = res;`
+      : this.aluInPlace(operator, kind, operand, writeBack);
+    return `${body} eip = ${RecordText.fusedCondition(kind, cc)} ? (eip0 + ${this.target}) | 0 : (eip0 + ${after}) | 0; }`;
+  }
+
+  private shift(kind: 'shl' | 'shr' | 'sar' | 'rol' | 'ror'): string {
+    const n = this.rm;
+    const byCl = this.imm < 0;
+    const count = byCl ? 'c' : `${this.imm}`;
+    let core: string;
+    switch (kind) {
+      case 'shl':
+        core = `const res = a << ${count}; const cf = (a >>> (32 - ${count})) & 1; flags.record(${OP_SHIFT}, 4, cf | (((res >>> 31) ^ cf) << 1), 0, res);`;
+        break;
+      case 'shr':
+        core = `const lastStep = a >>> (${count} - 1); const res = a >>> ${count}; flags.record(${OP_SHIFT}, 4, (lastStep & 1) | (((lastStep >>> 31) ^ (res >>> 31)) << 1), 0, res);`;
+        break;
+      case 'sar':
+        core = `const res = a >> ${count}; flags.record(${OP_SHIFT}, 4, (a >> (${count} - 1)) & 1, 0, res);`;
+        break;
+      case 'rol':
+        core = `const res = (a << ${count}) | (a >>> (32 - ${count})); const cf = res & 1; flags.setCarryOverflow(cf, (res >>> 31) ^ cf);`;
+        break;
+      default:
+        core = `const res = (a >>> ${count}) | (a << (32 - ${count})); const cf = res >>> 31; flags.setCarryOverflow(cf, cf ^ ((res >>> 30) & 1));`;
+        break;
+    }
+    const inner = `const a = r[${n}]; ${core} r[${n}] = res;`;
+    return byCl ? `{ const c = r8[4] & 31; if (c !== 0) { ${inner} } }` : `{ ${inner} }`;
+  }
+
+  /** A read-modify-write of memory through updateAddress, as dispatch.ts does it. */
+  private readModifyWrite(size: 1 | 4, operand: string): string {
+    const s = this.seg;
+    const sub = this.sub;
+    if (size === 4) {
+      return `${this.inFlight()} { const o = ${this.address()}; const ad = updateAddress(cpu, ${s}, o, 4);
+        if (ad >= 0) { ramWrite32(cpu, ad, alu(cpu, ${sub}, ramRead32(cpu, ad), ${operand}, 4)); }
+        else { store32(cpu, ${s}, o, alu(cpu, ${sub}, load32(cpu, ${s}, o), ${operand}, 4)); ${this.afterStore()} } }`;
+    }
+    return `${this.inFlight()} { const o = ${this.address()}; const ad = updateAddress(cpu, ${s}, o, 1);
+      if (ad >= 0) ram[ad] = alu(cpu, ${sub}, ram[ad], ${operand}, 1);
+      else { store8(cpu, ${s}, o, alu(cpu, ${sub}, load8(cpu, ${s}, o), ${operand}, 1)); ${this.afterStore()} } }`;
+  }
+
+  code(): string {
+    const s = this.seg;
+    const sub = this.sub;
+    const imm = this.imm;
+    const reg = this.reg;
+    const rm = this.rm;
+    const next = this.next;
+    switch (this.op) {
+      case Op.Nop:
+        return '';
+      case Op.AluRmR_M:
+        if (sub & FLAGS_ONLY) return `${this.inFlight()} alu(cpu, ${sub & 7}, load32(cpu, ${s}, ${this.address()}), r[${reg}], 4);`;
+        return this.readModifyWrite(4, `r[${reg}]`);
+      case Op.AluRRm_M:
+        return `${this.inFlight()} { const res = alu(cpu, ${sub & 7}, r[${reg}], load32(cpu, ${s}, ${this.address()}), 4);${sub & FLAGS_ONLY ? '' : ` r[${reg}] = res;`} }`;
+      case Op.AluRmI_R:
+        return `{ const res = alu(cpu, ${sub & 7}, r[${rm}], ${imm}, 4);${sub & FLAGS_ONLY ? '' : ` r[${rm}] = res;`} }`;
+      case Op.AluRmI_M:
+        if (sub & FLAGS_ONLY) return `${this.inFlight()} alu(cpu, ${sub & 7}, load32(cpu, ${s}, ${this.address()}), ${imm}, 4);`;
+        return this.readModifyWrite(4, `${imm}`);
+      case Op.Alu8RmR_R: {
+        const d = BYTE_REG[rm];
+        return `{ const res = alu(cpu, ${sub & 7}, r8[${d}], r8[${BYTE_REG[reg]}], 1);${sub & FLAGS_ONLY ? '' : ` r8[${d}] = res;`} }`;
+      }
+      case Op.Alu8RmR_M:
+        if (sub & FLAGS_ONLY) return `${this.inFlight()} alu(cpu, ${sub & 7}, load8(cpu, ${s}, ${this.address()}), r8[${BYTE_REG[reg]}], 1);`;
+        return this.readModifyWrite(1, `r8[${BYTE_REG[reg]}]`);
+      case Op.Alu8RmI_R: {
+        const d = BYTE_REG[rm];
+        return `{ const res = alu(cpu, ${sub & 7}, r8[${d}], ${imm}, 1);${sub & FLAGS_ONLY ? '' : ` r8[${d}] = res;`} }`;
+      }
+      case Op.AddRR: return this.aluInPlace('+', OP_ADD, `r[${reg}]`, true) + ' }';
+      case Op.AddRI: return this.aluInPlace('+', OP_ADD, `${imm}`, true) + ' }';
+      case Op.OrRR: return this.aluInPlace('|', OP_LOGIC, `r[${reg}]`, true) + ' }';
+      case Op.OrRI: return this.aluInPlace('|', OP_LOGIC, `${imm}`, true) + ' }';
+      case Op.AndRR: return this.aluInPlace('&', OP_LOGIC, `r[${reg}]`, true) + ' }';
+      case Op.AndRI: return this.aluInPlace('&', OP_LOGIC, `${imm}`, true) + ' }';
+      case Op.SubRR: return this.aluInPlace('-', OP_SUB, `r[${reg}]`, true) + ' }';
+      case Op.SubRI: return this.aluInPlace('-', OP_SUB, `${imm}`, true) + ' }';
+      case Op.XorRR: return this.aluInPlace('^', OP_LOGIC, `r[${reg}]`, true) + ' }';
+      case Op.XorRI: return this.aluInPlace('^', OP_LOGIC, `${imm}`, true) + ' }';
+      case Op.TestRR: return this.aluInPlace('&', OP_LOGIC, `r[${reg}]`, false) + ' }';
+      case Op.TestRI: return this.aluInPlace('&', OP_LOGIC, `${imm}`, false) + ' }';
+      case Op.CmpRR: return this.aluInPlace('-', OP_SUB, `r[${reg}]`, false) + ' }';
+      case Op.CmpRI: return this.aluInPlace('-', OP_SUB, `${imm}`, false) + ' }';
+      case Op.CmpRR_Jcc: return this.fused('-', OP_SUB, `r[${reg}]`, false);
+      case Op.CmpRI_Jcc: return this.fused('-', OP_SUB, `${imm}`, false);
+      case Op.TestRR_Jcc: return this.fused('&', OP_LOGIC, `r[${reg}]`, false);
+      case Op.TestRI_Jcc: return this.fused('&', OP_LOGIC, `${imm}`, false);
+      case Op.AndRI_Jcc: return this.fused('&', OP_LOGIC, `${imm}`, true);
+      case Op.AddRI_Jcc: return this.fused('+', OP_ADD, `${imm}`, true);
+      case Op.SubRI_Jcc: return this.fused('-', OP_SUB, `${imm}`, true);
+      case Op.Inc_R_Jcc: return this.fused('+', OP_INC, '1', true);
+      case Op.Dec_R_Jcc: return this.fused('-', OP_DEC, '1', true);
+
+      case Op.MovRmR_R: return `r[${rm}] = r[${reg}];`;
+      case Op.MovRmR_M: return `${this.inFlight()} store32(cpu, ${s}, ${this.address()}, r[${reg}]); ${this.afterStore()}`;
+      case Op.MovRRm_M: return `${this.inFlight()} r[${reg}] = load32(cpu, ${s}, ${this.address()});`;
+      case Op.MovRmI_M: return `${this.inFlight()} store32(cpu, ${s}, ${this.address()}, ${imm}); ${this.afterStore()}`;
+      case Op.MovRI: return `r[${rm}] = ${imm};`;
+      case Op.Mov8RmR_R: return `r8[${BYTE_REG[rm]}] = r8[${BYTE_REG[reg]}];`;
+      case Op.Mov8RmR_M: return `${this.inFlight()} store8(cpu, ${s}, ${this.address()}, r8[${BYTE_REG[reg]}]); ${this.afterStore()}`;
+      case Op.Mov8RRm_M: return `${this.inFlight()} r8[${BYTE_REG[reg]}] = load8(cpu, ${s}, ${this.address()});`;
+      case Op.Mov8RI: return `r8[${BYTE_REG[rm]}] = ${imm};`;
+      case Op.Lea: return `r[${reg}] = ${this.address()};`;
+
+      case Op.Inc_R: return `{ const a = r[${rm}]; const res = (a + 1) | 0; recordIncDec(flags, ${OP_INC}, a, res); r[${rm}] = res; }`;
+      case Op.Dec_R: return `{ const a = r[${rm}]; const res = (a - 1) | 0; recordIncDec(flags, ${OP_DEC}, a, res); r[${rm}] = res; }`;
+
+      case Op.Push_R: return `${this.inFlight()} push32(cpu, r[${rm}]); ${this.afterStore()}`;
+      case Op.PushI: return `${this.inFlight()} push32(cpu, ${imm}); ${this.afterStore()}`;
+      case Op.Pop_R: return `${this.inFlight()} { const v = pop32(cpu); r[${rm}] = v; }`;
+
+      case Op.Jcc:
+        this.target = next + imm;
+        return `eip = flags.condition(${sub}) ? (eip0 + ${this.target}) | 0 : (eip0 + ${next}) | 0;`;
+      case Op.Jmp:
+        this.target = next + imm;
+        return `eip = (eip0 + ${this.target}) | 0;`;
+      case Op.CallRel:
+        return `${this.inFlight()} push32(cpu, (eip0 + ${next}) | 0); eip = (eip0 + ${next + imm}) | 0;`;
+      case Op.Ret:
+        return `${this.inFlight()} eip = pop32(cpu);`;
+      case Op.CallRm_R:
+        return `${this.inFlight()} { const t = r[${rm}]; push32(cpu, (eip0 + ${next}) | 0); eip = t; }`;
+
+      case Op.Shl_R: return this.shift('shl');
+      case Op.Shr_R: return this.shift('shr');
+      case Op.Sar_R: return this.shift('sar');
+      case Op.Rol_R: return this.shift('rol');
+      case Op.Ror_R: return this.shift('ror');
+
+      case Op.Movzx8_R: return `r[${reg}] = r8[${BYTE_REG[rm]}];`;
+      case Op.Movzx8_M: return `${this.inFlight()} r[${reg}] = load8(cpu, ${s}, ${this.address()});`;
+      case Op.Setcc_R: return `r8[${BYTE_REG[rm]}] = flags.condition(${sub}) ? 1 : 0;`;
+      case Op.Cmov_R: return `if (flags.condition(${sub})) r[${reg}] = r[${rm}];`;
+      case Op.Imul_R: return `r[${reg}] = imulTruncated(cpu, r[${reg}], r[${rm}], 4);`;
+
+      default:
+        // The rarer handlers run as dispatch.ts runs them.
+        if (transfersControl(this.op)) {
+          return `${this.inFlight()} eip = runColdOp(cpu, ${this.op}, ${this.record}, (eip0 + ${next}) | 0);`;
+        }
+        return `${this.inFlight()} runColdOp(cpu, ${this.op}, ${this.record}, 0); ${this.afterStore()}`;
+    }
+  }
+}

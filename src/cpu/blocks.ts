@@ -28,7 +28,7 @@
 // - EIP is relative: the block is found by physical address, and the
 //   linear EIP it was entered at is its start.
 
-import { ESP, type Cpu } from './cpu.ts';
+import { CR0_PE, ESP, type Cpu } from './cpu.ts';
 import { blockHelpers, Op } from './dispatch.ts';
 import { OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SHIFT, OP_SUB } from './flags.ts';
 import type { DecodedCache } from './icache.ts';
@@ -37,7 +37,9 @@ import { NO_REG } from './icache.ts';
 /** Runs the block entered at linear EIP `eip`; returns the EIP after it and sets Cpu.blockRetired. */
 export type BlockFunction = (cpu: Cpu, eip: number, budget: number) => number;
 
-/** The most records one block takes. */
+/** In DecodedCache.blockLength: the block may leave through INT or IRET (another CPL, another CS). */
+export const BLOCK_FAR = 0x80;
+/** The most records one block takes (with a fused Jcc, one more instruction: below BLOCK_FAR). */
 const MAX_RECORDS = 64;
 const FLAGS_ONLY = 8;
 const BYTE_REG = [0, 4, 8, 12, 1, 5, 9, 13];
@@ -50,84 +52,108 @@ export const enum Compiled {
   Flushed,
 }
 
-/** Records that end a block after them: control transfers. */
+/** Control transfers: relative ones may go on in the block, the rest end it. */
 function transfersControl(op: Op): boolean {
   switch (op) {
     case Op.Jcc: case Op.Jmp: case Op.CallRel: case Op.Ret: case Op.RetI:
     case Op.CallRm_R: case Op.CallRm_M: case Op.JmpRm_R: case Op.JmpRm_M:
-    case Op.CmpRR_Jcc: case Op.CmpRI_Jcc: case Op.TestRR_Jcc: case Op.TestRI_Jcc: case Op.AndRI_Jcc:
-    case Op.AddRI_Jcc: case Op.SubRI_Jcc: case Op.Inc_R_Jcc: case Op.Dec_R_Jcc:
+    case Op.Int: case Op.Iret:
       return true;
     default:
-      return false;
+      return isFused(op);
   }
 }
 
-/** Records a block cannot hold: the interpreter's, and those that leave through gates.ts or the port bus. */
+function isFused(op: Op): boolean {
+  return op >= Op.CmpRR_Jcc && op <= Op.Dec_R_Jcc;
+}
+
+/** Records a block cannot hold: the interpreter's, and port I/O. */
 function translatable(op: Op): boolean {
-  return op !== Op.Generic && op !== Op.Int && op !== Op.Iret && op !== Op.In && op !== Op.Out;
+  return op !== Op.Generic && op !== Op.In && op !== Op.Out;
 }
 
 /**
  * Translate the records from `leader` (at physical address `physical`) on,
- * and make the leader an Op.Block record.
+ * and make the leader an Op.Block record. The block follows the records in
+ * the order they run: past a Jcc on its not-taken side (the taken side
+ * leaves the block, or goes round again when it is the block's start) and
+ * into the target of a JMP or CALL in the same page.
  */
 export function compileBlock(cache: DecodedCache, leader: number, physical: number): Compiled {
   if (cache.op[leader] === Op.Block) return Compiled.No;
   const page = physical >>> 12;
+  const start = physical & 0xfff;
   const flushes = cache.flushes;
   const table = cache.tableFor(page);
   const records: number[] = [];
+  /** Each record's offset from the leader (negative after a jump back). */
   const offsets: number[] = [];
-  let offset = physical & 0xfff;
+  const seen = new Set<number>();
   let relative = 0;
   let record = leader;
   for (;;) {
     const op = cache.opOf(record);
-    if (!translatable(op)) break;
+    if (!translatable(op) || ((op === Op.Int || op === Op.Iret) && records.length === 0)) break;
     records.push(record);
     offsets.push(relative);
-    if (transfersControl(op) || records.length === MAX_RECORDS) break;
-    relative += cache.length[record];
-    offset += cache.length[record];
-    if (offset >= 0x1000) break;
-    let following = table[offset];
-    if (following === 0) {
-      following = cache.decode((page << 12) | offset);
+    seen.add(relative);
+    if (records.length === MAX_RECORDS) break;
+    const next = relative + cache.length[record];
+    let following: number;
+    // A branch back to the start closes a loop: the block ends there, so the loop stays small.
+    // Otherwise the block goes on along the not-taken side. (Following backward branches on their
+    // taken side, as loops mostly go, made the sieve a third slower: loops got entered and
+    // compiled again at every instruction where a slice's budget happened to end.)
+    if (op === Op.Jcc || isFused(op)) {
+      const after = op === Op.Jcc ? next : next + cache.jccLength[record];
+      const target = after + (op === Op.Jcc ? cache.imm[record] : cache.jccDisp[record]);
+      following = target === 0 ? 0 : after;
+    }
+    else if (op === Op.Jmp || op === Op.CallRel) following = next + cache.imm[record];
+    else if (transfersControl(op)) break;
+    else following = next;
+    const offset = start + following;
+    if (following === 0 || seen.has(following) || offset < 0 || offset >= 0x1000) break;
+    let entry = table[offset];
+    if (entry === 0) {
+      entry = cache.decode((page << 12) | offset);
       if (cache.flushes !== flushes) return Compiled.Flushed;
     }
-    record = following;
+    relative = following;
+    record = entry;
   }
   if (records.length < 2) return Compiled.No;
-  const last = records.length - 1;
-  const lastOp = cache.opOf(records[last]);
-  const fused = lastOp >= Op.CmpRR_Jcc && lastOp <= Op.Dec_R_Jcc;
-  // Instructions per pass (a fused Jcc retires as an instruction of its own).
-  const instructions = records.length + (fused ? 1 : 0);
-  const endOffset = offsets[last] + cache.span[records[last]];
-  const source = blockSource(cache, records, offsets, instructions);
+  let low = 0x1000;
+  let high = 0;
+  const before: number[] = [];
+  let instructions = 0;
+  for (let j = 0; j < records.length; j++) {
+    before.push(instructions);
+    instructions += isFused(cache.opOf(records[j])) ? 2 : 1;
+    low = Math.min(low, start + offsets[j]);
+    high = Math.max(high, start + offsets[j] + cache.span[records[j]]);
+  }
+  const source = blockSource(cache, records, offsets, before, instructions);
   const make = new Function('helpers', source) as (helpers: typeof blockHelpers) => BlockFunction;
-  cache.addBlock(leader, page, make(blockHelpers), instructions, physical & 0xfff, (physical & 0xfff) + endOffset);
+  const far = records.some((r) => cache.opOf(r) === Op.Int || cache.opOf(r) === Op.Iret);
+  cache.addBlock(leader, page, make(blockHelpers), instructions | (far ? BLOCK_FAR : 0), low, high);
   return Compiled.Yes;
 }
 
 /** The text of the block function's factory. */
-function blockSource(cache: DecodedCache, records: number[], offsets: number[], instructions: number): string {
+function blockSource(cache: DecodedCache, records: number[], offsets: number[], before: number[], instructions: number): string {
   const body: string[] = [];
-  let loops = false;
-  const last = records.length - 1;
   for (let j = 0; j < records.length; j++) {
-    const text = new RecordText(cache, records[j], j, offsets[j]);
-    body.push(`// ${j}: op ${cache.opOf(records[j])} at +${offsets[j]}`);
-    body.push(text.code());
-    if (j === last) {
-      if (text.target === 0) loops = true;
-      if (!transfersControl(cache.opOf(records[j]))) body.push(`eip = (eip0 + ${text.next}) | 0;`);
-    }
+    const text = new RecordText(cache, records[j], j, offsets[j], before[j], instructions);
+    const following = j + 1 < records.length ? offsets[j + 1] : NaN;
+    body.push(`// ${j}: op ${cache.opOf(records[j])} at ${offsets[j]}`);
+    body.push(text.code(following));
   }
   return `"use strict";
 const { ${Object.keys(blockHelpers).join(', ')} } = helpers;
 const OFFSETS = [${offsets.join(', ')}];
+const BEFORE = [${before.join(', ')}];
 return function block(cpu, eip0, budget) {
   const r = cpu.reg32;
   const r8 = cpu.reg8;
@@ -141,13 +167,11 @@ return function block(cpu, eip0, budget) {
   try {
     run: for (;;) {
 ${body.join('\n')}
-      retired += ${instructions};
-      ${loops ? `if (eip !== eip0 || budget - retired < ${instructions}) break;` : 'break;'}
     }
   } catch (error) {
     cpu.startEip = (eip0 + OFFSETS[k]) | 0;
     cpu.startEsp = r[${ESP}];
-    cpu.blockRetired = retired + k;
+    cpu.blockRetired = retired + BEFORE[k];
     throw error;
   }
   cpu.blockRetired = retired;
@@ -173,7 +197,12 @@ class RecordText {
     private readonly record: number,
     /** Position in the block: the value of `k` while it runs. */
     private readonly position: number,
-    offset: number,
+    /** Offset from the block's start. */
+    private readonly offset: number,
+    /** Instructions of the pass before this one. */
+    private readonly before: number,
+    /** Instructions of a whole pass. */
+    private readonly total: number,
   ) {
     this.op = cache.opOf(record);
     this.reg = cache.reg[record];
@@ -205,7 +234,28 @@ class RecordText {
 
   /** Leave at the next instruction when the slow path of a store may have changed what runs next. */
   private afterStore(): string {
-    return `if (cpu.checkInterrupts || cache.drops !== drops) { retired += ${this.position + 1}; eip = (eip0 + ${this.next}) | 0; break run; }`;
+    return `if (cpu.checkInterrupts || cache.drops !== drops) { ${this.goTo(this.next, this.before + 1)} }`;
+  }
+
+  /** Leave the block for `target` (an offset from its start) with `count` instructions of this pass retired; go round again for its start. */
+  private goTo(target: number, count: number): string {
+    if (target === 0) return `retired += ${count}; if (budget - retired < ${this.total}) { eip = eip0; break run; } continue run;`;
+    return `retired += ${count}; eip = (eip0 + ${target}) | 0; break run;`;
+  }
+
+  /**
+   * A conditional branch to `target` (set) or `after`, `count` instructions retired with it: the
+   * block goes on along the side the next record is on and leaves on the other.
+   */
+  private branch(condition: string, after: number, count: number): string {
+    if (this.following === this.target) return `if (!${condition}) { ${this.goTo(after, count)} }`;
+    const taken = `if (${condition}) { ${this.goTo(this.target, count)} }`;
+    return this.following === after ? taken : `${taken} ${this.goTo(after, count)}`;
+  }
+
+  /** Leave the block with EIP already set, this instruction retired. */
+  private leave(): string {
+    return `retired += ${this.before + 1}; break run;`;
   }
 
   private record32(kind: number, a: string, b: string, result: string): string {
@@ -247,7 +297,7 @@ class RecordText {
     const body = kind === OP_INC || kind === OP_DEC
       ? `{ const a = r[${this.rm}]; const b = 1; const res = (a ${operator} 1) | 0; recordIncDec(flags, ${kind}, a, res); r[${this.rm}] = res;`
       : this.aluInPlace(operator, kind, operand, writeBack);
-    return `${body} eip = ${RecordText.fusedCondition(kind, cc)} ? (eip0 + ${this.target}) | 0 : (eip0 + ${after}) | 0; }`;
+    return `${body} ${this.branch(RecordText.fusedCondition(kind, cc), after, this.before + 2)} }`;
   }
 
   private shift(kind: 'shl' | 'shr' | 'sar' | 'rol' | 'ror'): string {
@@ -290,7 +340,19 @@ class RecordText {
       else { store8(cpu, ${s}, o, alu(cpu, ${sub}, load8(cpu, ${s}, o), ${operand}, 1)); ${this.afterStore()} } }`;
   }
 
-  code(): string {
+  /** Offset of the record after this one in the block (NaN for the last). */
+  private following = NaN;
+
+  code(following: number): string {
+    this.following = following;
+    const text = this.body();
+    // A block that ends without a transfer leaves for the next instruction.
+    if (transfersControl(this.op) || !Number.isNaN(following)) return text;
+    return `${text} ${this.goTo(this.next, this.before + 1)}`;
+  }
+
+  private body(): string {
+    const following = this.following;
     const s = this.seg;
     const sub = this.sub;
     const imm = this.imm;
@@ -365,16 +427,24 @@ class RecordText {
 
       case Op.Jcc:
         this.target = next + imm;
-        return `eip = flags.condition(${sub}) ? (eip0 + ${this.target}) | 0 : (eip0 + ${next}) | 0;`;
+        return this.branch(`flags.condition(${sub})`, next, this.before + 1);
       case Op.Jmp:
         this.target = next + imm;
-        return `eip = (eip0 + ${this.target}) | 0;`;
+        return following === this.target ? '' : this.goTo(this.target, this.before + 1);
       case Op.CallRel:
-        return `${this.inFlight()} push32(cpu, (eip0 + ${next}) | 0); eip = (eip0 + ${next + imm}) | 0;`;
+        this.target = next + imm;
+        return `${this.inFlight()} push32(cpu, (eip0 + ${next}) | 0);${following === this.target ? '' : ` ${this.goTo(this.target, this.before + 1)}`}`;
       case Op.Ret:
-        return `${this.inFlight()} eip = pop32(cpu);`;
+        return `${this.inFlight()} eip = pop32(cpu); ${this.leave()}`;
       case Op.CallRm_R:
-        return `${this.inFlight()} { const t = r[${rm}]; push32(cpu, (eip0 + ${next}) | 0); eip = t; }`;
+        return `${this.inFlight()} { const t = r[${rm}]; push32(cpu, (eip0 + ${next}) | 0); eip = t; } ${this.leave()}`;
+      case Op.Int:
+      case Op.Iret:
+        // The common protected-mode cases through gates.ts, which never faults; anything else
+        // leaves the block before the instruction, for dispatch.ts to run it.
+        return `cpu.eip = (eip0 + ${next}) | 0;
+          if (cpu.fastGates && cpu.cr0 & ${CR0_PE} && cpu.interruptHook === undefined && ${this.op === Op.Int ? `fastDeliver(cpu, ${imm}, -1, true)` : 'fastInterruptReturn(cpu)'}) { eip = cpu.eip; ${this.leave()} }
+          ${this.goTo(this.offset, this.before)}`;
 
       case Op.Shl_R: return this.shift('shl');
       case Op.Shr_R: return this.shift('shr');
@@ -391,9 +461,10 @@ class RecordText {
       default:
         // The rarer handlers run as dispatch.ts runs them.
         if (transfersControl(this.op)) {
-          return `${this.inFlight()} eip = runColdOp(cpu, ${this.op}, ${this.record}, (eip0 + ${next}) | 0);`;
+          return `${this.inFlight()} eip = runColdOp(cpu, ${this.op}, ${this.record}, (eip0 + ${next}) | 0); ${this.leave()}`;
         }
         return `${this.inFlight()} runColdOp(cpu, ${this.op}, ${this.record}, 0); ${this.afterStore()}`;
     }
   }
+
 }

@@ -21,7 +21,7 @@ import { fastDeliver, fastInterruptReturn } from './gates.ts';
 import { portIn, portOut } from './execute.ts';
 import { interruptReturn } from './system.ts';
 import { codeEntryBase } from '../mmu/mmu.ts';
-import { Compiled, compileBlock } from './blocks.ts';
+import { BLOCK_FAR, Compiled, compileBlock } from './blocks.ts';
 
 /** Handlers of decoded records. `_R`/`_M`: the r/m operand is a register or memory. */
 export const enum Op {
@@ -177,7 +177,7 @@ export function runDecoded(cpu: Cpu, end: number): void {
           break;
         case Op.Block:
           inHandler = false;
-          if (budget < cache.blockLength[i]) {
+          if (budget < (cache.blockLength[i] & ~BLOCK_FAR)) {
             // The budget ends inside the block: its first instruction through the interpreter.
             cpu.eip = startEip;
             cpu.instructionCount = end - budget;
@@ -190,6 +190,7 @@ export function runDecoded(cpu: Cpu, end: number): void {
           eip = cache.blocks[i]!(cpu, startEip, budget);
           inBlock = false;
           budget -= cpu.blockRetired - 1;
+          if (cache.blockLength[i] & BLOCK_FAR) tablePage = -1; // it may have left through INT or IRET: another CPL, another CS
           break;
         case Op.Int:
         case Op.Iret:
@@ -947,7 +948,7 @@ function runColdOp(cpu: Cpu, op: Op, i: number, next: number): number {
 
 /** What the functions blocks.ts makes call: the same paths as the handlers here. */
 export const blockHelpers = {
-  alu, imulTruncated, load32, load8, store32, store8, updateAddress, ramRead32, ramWrite32, push32, pop32, recordIncDec, runColdOp,
+  fastDeliver, fastInterruptReturn, alu, imulTruncated, load32, load8, store32, store8, updateAddress, ramRead32, ramWrite32, push32, pop32, recordIncDec, runColdOp,
 };
 
 /** Record a 32-bit ADD, SUB or logic result for the lazy flags (what Flags.record does, minus its INC/DEC case). */

@@ -141,11 +141,70 @@ export function compileBlock(cache: DecodedCache, leader: number, physical: numb
   return Compiled.Yes;
 }
 
+/** How a record uses the arithmetic flags, for deadFlags. */
+const enum Use {
+  /** Neither reads nor writes them, and cannot fault or leave the block. */
+  None,
+  /** Sets all six in the block's own code, which can leave them out. */
+  Sets,
+  /** Reads them (or sets only some: INC, DEC, rotates, a shift by CL that may be 0). */
+  Reads,
+  /**
+   * May fault or leave the block, so the flags must be exact before it; a
+   * memory ALU op among these still sets all six, in its fast path here.
+   */
+  Barrier,
+  BarrierSets,
+}
+
+function flagUse(cache: DecodedCache, record: number): Use {
+  const op = cache.opOf(record);
+  const sub = cache.sub[record] & 7;
+  const carries = sub === 2 || sub === 3; // ADC, SBB
+  switch (op) {
+    case Op.Nop: case Op.MovRmR_R: case Op.MovRI: case Op.Mov8RmR_R: case Op.Mov8RI: case Op.Lea: case Op.Movzx8_R:
+      return Use.None;
+    case Op.AddRR: case Op.AddRI: case Op.OrRR: case Op.OrRI: case Op.AndRR: case Op.AndRI: case Op.SubRR: case Op.SubRI:
+    case Op.XorRR: case Op.XorRI: case Op.TestRR: case Op.TestRI: case Op.CmpRR: case Op.CmpRI:
+      return Use.Sets;
+    case Op.AluRmI_R: case Op.Alu8RmR_R: case Op.Alu8RmI_R:
+      return carries ? Use.Reads : Use.Sets;
+    case Op.Shl_R: case Op.Shr_R: case Op.Sar_R:
+      return cache.imm[record] > 0 ? Use.Sets : Use.Reads;
+    case Op.AluRmR_M: case Op.AluRRm_M: case Op.AluRmI_M: case Op.Alu8RmR_M:
+      return carries ? Use.Barrier : Use.BarrierSets;
+    case Op.Rol_R: case Op.Ror_R: case Op.Inc_R: case Op.Dec_R: case Op.Setcc_R: case Op.Cmov_R: case Op.Imul_R:
+      return Use.Reads;
+    default:
+      return Use.Barrier;
+  }
+}
+
+/**
+ * Which records' flags no one can see: a later record in the block sets
+ * all six before anything reads them, and nothing between can fault or
+ * leave the block (which must then show them exact). Those records skip
+ * recording them. Every way out of the block needs them, so the last
+ * record's always count.
+ */
+function deadFlags(cache: DecodedCache, records: number[]): boolean[] {
+  const dead = new Array<boolean>(records.length).fill(false);
+  let live = true;
+  for (let j = records.length - 1; j >= 0; j--) {
+    const use = flagUse(cache, records[j]);
+    if (use === Use.Sets || use === Use.BarrierSets) dead[j] = !live;
+    if (use === Use.Sets) live = false;
+    else if (use !== Use.None) live = true;
+  }
+  return dead;
+}
+
 /** The text of the block function's factory. */
 function blockSource(cache: DecodedCache, records: number[], offsets: number[], before: number[], instructions: number): string {
   const body: string[] = [];
+  const dead = deadFlags(cache, records);
   for (let j = 0; j < records.length; j++) {
-    const text = new RecordText(cache, records[j], j, offsets[j], before[j], instructions);
+    const text = new RecordText(cache, records[j], j, offsets[j], before[j], instructions, dead[j]);
     const following = j + 1 < records.length ? offsets[j + 1] : NaN;
     body.push(`// ${j}: op ${cache.opOf(records[j])} at ${offsets[j]}`);
     body.push(text.code(following));
@@ -203,6 +262,8 @@ class RecordText {
     private readonly before: number,
     /** Instructions of a whole pass. */
     private readonly total: number,
+    /** No one sees the flags this record sets (deadFlags): leave them out. */
+    private readonly dead: boolean,
   ) {
     this.op = cache.opOf(record);
     this.reg = cache.reg[record];
@@ -262,10 +323,24 @@ class RecordText {
     return `flags.op = ${kind}; flags.size = 4; flags.a = ${a}; flags.b = ${b}; flags.result = ${result};`;
   }
 
+  /**
+   * ALU operation `sub` (ADD OR ADC SBB AND SUB XOR CMP) of `size` bytes on
+   * the values of `a` and `b`, as alu() computes it, flags recorded unless
+   * dead; `assign` stores the result (empty for a compare).
+   */
+  private aluText(sub: number, size: 1 | 4, a: string, b: string, assign: (result: string) => string, dead = this.dead): string {
+    if (sub === 2 || sub === 3) return `{ const res = alu(cpu, ${sub}, ${a}, ${b}, ${size}); ${assign('res')} }`;
+    const operator = ['+', '|', '', '', '&', '-', '^', '-'][sub];
+    const kind = sub === 0 ? OP_ADD : sub === 5 || sub === 7 ? OP_SUB : OP_LOGIC;
+    const flagsText = dead ? '' : `flags.op = ${kind}; flags.size = ${size}; flags.a = a; flags.b = b; flags.result = res; `;
+    return `{ const a = ${a}; const b = ${b}; const res = (a ${operator} b) ${size === 4 ? '| 0' : '& 255'}; ${flagsText}${assign('res')} }`;
+  }
+
   /** A register ALU op with its flags recorded in place: `a op b`, written back unless a compare or test. */
   private aluInPlace(operator: string, kind: number, operand: string, writeBack: boolean): string {
     const n = this.rm;
-    return `{ const a = r[${n}]; const b = ${operand}; const res = (a ${operator} b) | 0; ${this.record32(kind, 'a', 'b', 'res')}${writeBack ? ` r[${n}] = res;` : ''}`;
+    const flagsText = this.dead ? '' : ` ${this.record32(kind, 'a', 'b', 'res')}`;
+    return `{ const a = r[${n}]; const b = ${operand}; const res = (a ${operator} b) | 0;${flagsText}${writeBack ? ` r[${n}] = res;` : ''}`;
   }
 
   /** The condition `cc` straight from a, b and res of a fused op of kind `kind`, where that is exact. */
@@ -306,14 +381,17 @@ class RecordText {
     const count = byCl ? 'c' : `${this.imm}`;
     let core: string;
     switch (kind) {
+      // What Flags.record stores for OP_SHIFT: CF in bit 0 and OF in bit 1 of `a`, the result as int32.
       case 'shl':
-        core = `const res = a << ${count}; const cf = (a >>> (32 - ${count})) & 1; flags.record(${OP_SHIFT}, 4, cf | (((res >>> 31) ^ cf) << 1), 0, res);`;
+        core = this.dead ? `const res = a << ${count};`
+          : `const res = a << ${count}; const cf = (a >>> (32 - ${count})) & 1; ${this.recordShift('cf | (((res >>> 31) ^ cf) << 1)')}`;
         break;
       case 'shr':
-        core = `const lastStep = a >>> (${count} - 1); const res = a >>> ${count}; flags.record(${OP_SHIFT}, 4, (lastStep & 1) | (((lastStep >>> 31) ^ (res >>> 31)) << 1), 0, res);`;
+        core = this.dead ? `const res = a >>> ${count};`
+          : `const lastStep = a >>> (${count} - 1); const res = a >>> ${count}; ${this.recordShift('(lastStep & 1) | (((lastStep >>> 31) ^ (res >>> 31)) << 1)')}`;
         break;
       case 'sar':
-        core = `const res = a >> ${count}; flags.record(${OP_SHIFT}, 4, (a >> (${count} - 1)) & 1, 0, res);`;
+        core = this.dead ? `const res = a >> ${count};` : `const res = a >> ${count}; ${this.recordShift(`(a >> (${count} - 1)) & 1`)}`;
         break;
       case 'rol':
         core = `const res = (a << ${count}) | (a >>> (32 - ${count})); const cf = res & 1; flags.setCarryOverflow(cf, (res >>> 31) ^ cf);`;
@@ -326,17 +404,22 @@ class RecordText {
     return byCl ? `{ const c = r8[4] & 31; if (c !== 0) { ${inner} } }` : `{ ${inner} }`;
   }
 
+  private recordShift(carryOverflow: string): string {
+    return `flags.op = ${OP_SHIFT}; flags.size = 4; flags.a = ${carryOverflow}; flags.b = 0; flags.result = res | 0;`;
+  }
+
   /** A read-modify-write of memory through updateAddress, as dispatch.ts does it. */
   private readModifyWrite(size: 1 | 4, operand: string): string {
     const s = this.seg;
     const sub = this.sub;
+    // The slow path records the flags whatever deadFlags says: it may leave the block after the store.
     if (size === 4) {
       return `${this.inFlight()} { const o = ${this.address()}; const ad = updateAddress(cpu, ${s}, o, 4);
-        if (ad >= 0) { ramWrite32(cpu, ad, alu(cpu, ${sub}, ramRead32(cpu, ad), ${operand}, 4)); }
+        if (ad >= 0) ${this.aluText(sub, 4, 'ramRead32(cpu, ad)', operand, (res) => `ramWrite32(cpu, ad, ${res});`)}
         else { store32(cpu, ${s}, o, alu(cpu, ${sub}, load32(cpu, ${s}, o), ${operand}, 4)); ${this.afterStore()} } }`;
     }
     return `${this.inFlight()} { const o = ${this.address()}; const ad = updateAddress(cpu, ${s}, o, 1);
-      if (ad >= 0) ram[ad] = alu(cpu, ${sub}, ram[ad], ${operand}, 1);
+      if (ad >= 0) ${this.aluText(sub, 1, 'ram[ad]', operand, (res) => `ram[ad] = ${res};`)}
       else { store8(cpu, ${s}, o, alu(cpu, ${sub}, load8(cpu, ${s}, o), ${operand}, 1)); ${this.afterStore()} } }`;
   }
 
@@ -363,25 +446,25 @@ class RecordText {
       case Op.Nop:
         return '';
       case Op.AluRmR_M:
-        if (sub & FLAGS_ONLY) return `${this.inFlight()} alu(cpu, ${sub & 7}, load32(cpu, ${s}, ${this.address()}), r[${reg}], 4);`;
+        if (sub & FLAGS_ONLY) return `${this.inFlight()} ${this.aluText(sub & 7, 4, `load32(cpu, ${s}, ${this.address()})`, `r[${reg}]`, () => '')}`;
         return this.readModifyWrite(4, `r[${reg}]`);
       case Op.AluRRm_M:
-        return `${this.inFlight()} { const res = alu(cpu, ${sub & 7}, r[${reg}], load32(cpu, ${s}, ${this.address()}), 4);${sub & FLAGS_ONLY ? '' : ` r[${reg}] = res;`} }`;
+        return `${this.inFlight()} ${this.aluText(sub & 7, 4, `r[${reg}]`, `load32(cpu, ${s}, ${this.address()})`, (res) => (sub & FLAGS_ONLY ? '' : `r[${reg}] = ${res};`))}`;
       case Op.AluRmI_R:
-        return `{ const res = alu(cpu, ${sub & 7}, r[${rm}], ${imm}, 4);${sub & FLAGS_ONLY ? '' : ` r[${rm}] = res;`} }`;
+        return this.aluText(sub & 7, 4, `r[${rm}]`, `${imm}`, (res) => (sub & FLAGS_ONLY ? '' : `r[${rm}] = ${res};`));
       case Op.AluRmI_M:
-        if (sub & FLAGS_ONLY) return `${this.inFlight()} alu(cpu, ${sub & 7}, load32(cpu, ${s}, ${this.address()}), ${imm}, 4);`;
+        if (sub & FLAGS_ONLY) return `${this.inFlight()} ${this.aluText(sub & 7, 4, `load32(cpu, ${s}, ${this.address()})`, `${imm}`, () => '')}`;
         return this.readModifyWrite(4, `${imm}`);
       case Op.Alu8RmR_R: {
         const d = BYTE_REG[rm];
-        return `{ const res = alu(cpu, ${sub & 7}, r8[${d}], r8[${BYTE_REG[reg]}], 1);${sub & FLAGS_ONLY ? '' : ` r8[${d}] = res;`} }`;
+        return this.aluText(sub & 7, 1, `r8[${d}]`, `r8[${BYTE_REG[reg]}]`, (res) => (sub & FLAGS_ONLY ? '' : `r8[${d}] = ${res};`));
       }
       case Op.Alu8RmR_M:
-        if (sub & FLAGS_ONLY) return `${this.inFlight()} alu(cpu, ${sub & 7}, load8(cpu, ${s}, ${this.address()}), r8[${BYTE_REG[reg]}], 1);`;
+        if (sub & FLAGS_ONLY) return `${this.inFlight()} ${this.aluText(sub & 7, 1, `load8(cpu, ${s}, ${this.address()})`, `r8[${BYTE_REG[reg]}]`, () => '')}`;
         return this.readModifyWrite(1, `r8[${BYTE_REG[reg]}]`);
       case Op.Alu8RmI_R: {
         const d = BYTE_REG[rm];
-        return `{ const res = alu(cpu, ${sub & 7}, r8[${d}], ${imm}, 1);${sub & FLAGS_ONLY ? '' : ` r8[${d}] = res;`} }`;
+        return this.aluText(sub & 7, 1, `r8[${d}]`, `${imm}`, (res) => (sub & FLAGS_ONLY ? '' : `r8[${d}] = ${res};`));
       }
       case Op.AddRR: return this.aluInPlace('+', OP_ADD, `r[${reg}]`, true) + ' }';
       case Op.AddRI: return this.aluInPlace('+', OP_ADD, `${imm}`, true) + ' }';

@@ -28,7 +28,7 @@
 // - EIP is relative: the block is found by physical address, and the
 //   linear EIP it was entered at is its start.
 
-import { CR0_PE, ESP, type Cpu } from './cpu.ts';
+import { ATTR_DB, CR0_PE, ESP, SS, type Cpu } from './cpu.ts';
 import { blockHelpers, Op } from './dispatch.ts';
 import { OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SHIFT, OP_SUB } from './flags.ts';
 import type { DecodedCache } from './icache.ts';
@@ -217,9 +217,17 @@ return function block(cpu, eip0, budget) {
   const r = cpu.reg32;
   const r8 = cpu.reg8;
   const ram = cpu.ram;
+  const ram32 = cpu.ram32;
   const flags = cpu.flags;
   const cache = cpu.icache;
   const drops = cache.drops;
+  // Nothing in a block changes a segment, CPL or the TLB views (INT and IRET come last).
+  const segBase = cpu.segBase;
+  const tlbR = cpu.tlbRead;
+  const tlbW = cpu.tlbWrite;
+  const flatR = cpu.segFlatRead;
+  const flatW = cpu.segFlatWrite;
+  const stack32 = (cpu.segAttributes[${SS}] & ${ATTR_DB}) !== 0;
   let eip = eip0;
   let retired = 0;
   let k = 0;
@@ -404,6 +412,44 @@ class RecordText {
     return byCl ? `{ const c = r8[4] & 31; if (c !== 0) { ${inner} } }` : `{ ${inner} }`;
   }
 
+  /**
+   * Read `size` bytes at the memory operand into `v` and run `then`: straight
+   * from RAM for a flat segment, a TLB hit and (dwords) an aligned address,
+   * else through load32/load8 (dispatch.ts).
+   */
+  private withLoad(size: 1 | 4, then: string): string {
+    const s = this.seg;
+    const fast = size === 4
+      ? `flatR[${s}] && e >= 0 && (lin & 3) === 0 ? ram32[(e | (lin & 0xfff)) >> 2] : load32(cpu, ${s}, o)`
+      : `flatR[${s}] && e >= 0 ? ram[e | (lin & 0xfff)] : load8(cpu, ${s}, o)`;
+    return `${this.inFlight()} { const o = ${this.address()}; const lin = (segBase[${s}] + o) | 0; const e = tlbR[lin >>> 12]; const v = ${fast}; ${then} }`;
+  }
+
+  /** Write `value` (an expression on locals only) to the memory operand, the same way round as withLoad. */
+  private store(size: 1 | 4, value: string): string {
+    const s = this.seg;
+    const fast = size === 4
+      ? `if (flatW[${s}] && e >= 0 && (lin & 3) === 0) ram32[(e | (lin & 0xfff)) >> 2] = ${value};`
+      : `if (flatW[${s}] && e >= 0) ram[e | (lin & 0xfff)] = ${value};`;
+    return `${this.inFlight()} { const o = ${this.address()}; const lin = (segBase[${s}] + o) | 0; const e = tlbW[lin >>> 12];
+      ${fast} else { ${size === 4 ? 'store32' : 'store8'}(cpu, ${s}, o, ${value}); ${this.afterStore()} } }`;
+  }
+
+  /** PUSH of `value` (an expression on locals only), as push32 does it. */
+  private push(value: string, afterSlowPush: string | false = this.afterStore()): string {
+    return `${this.inFlight()} { const pv = ${value}; const esp = (r[${ESP}] - 4) | 0; const lin = (segBase[${SS}] + esp) | 0; const e = tlbW[lin >>> 12];
+      if (flatW[${SS}] && stack32 && e >= 0 && (lin & 3) === 0) { ram32[(e | (lin & 0xfff)) >> 2] = pv; r[${ESP}] = esp; }
+      else { push32(cpu, pv);${afterSlowPush ? ` ${afterSlowPush}` : ''} } }`;
+  }
+
+  /** POP into `then`'s `v`, as pop32 does it. */
+  private pop(then: string): string {
+    return `${this.inFlight()} { const esp = r[${ESP}]; const lin = (segBase[${SS}] + esp) | 0; const e = tlbR[lin >>> 12]; let v;
+      if (flatR[${SS}] && stack32 && e >= 0 && (lin & 3) === 0) { v = ram32[(e | (lin & 0xfff)) >> 2]; r[${ESP}] = (esp + 4) | 0; }
+      else v = pop32(cpu);
+      ${then} }`;
+  }
+
   private recordShift(carryOverflow: string): string {
     return `flags.op = ${OP_SHIFT}; flags.size = 4; flags.a = ${carryOverflow}; flags.b = 0; flags.result = res | 0;`;
   }
@@ -446,21 +492,21 @@ class RecordText {
       case Op.Nop:
         return '';
       case Op.AluRmR_M:
-        if (sub & FLAGS_ONLY) return `${this.inFlight()} ${this.aluText(sub & 7, 4, `load32(cpu, ${s}, ${this.address()})`, `r[${reg}]`, () => '')}`;
+        if (sub & FLAGS_ONLY) return this.withLoad(4, this.aluText(sub & 7, 4, 'v', `r[${reg}]`, () => ''));
         return this.readModifyWrite(4, `r[${reg}]`);
       case Op.AluRRm_M:
-        return `${this.inFlight()} ${this.aluText(sub & 7, 4, `r[${reg}]`, `load32(cpu, ${s}, ${this.address()})`, (res) => (sub & FLAGS_ONLY ? '' : `r[${reg}] = ${res};`))}`;
+        return this.withLoad(4, this.aluText(sub & 7, 4, `r[${reg}]`, 'v', (res) => (sub & FLAGS_ONLY ? '' : `r[${reg}] = ${res};`)));
       case Op.AluRmI_R:
         return this.aluText(sub & 7, 4, `r[${rm}]`, `${imm}`, (res) => (sub & FLAGS_ONLY ? '' : `r[${rm}] = ${res};`));
       case Op.AluRmI_M:
-        if (sub & FLAGS_ONLY) return `${this.inFlight()} ${this.aluText(sub & 7, 4, `load32(cpu, ${s}, ${this.address()})`, `${imm}`, () => '')}`;
+        if (sub & FLAGS_ONLY) return this.withLoad(4, this.aluText(sub & 7, 4, 'v', `${imm}`, () => ''));
         return this.readModifyWrite(4, `${imm}`);
       case Op.Alu8RmR_R: {
         const d = BYTE_REG[rm];
         return this.aluText(sub & 7, 1, `r8[${d}]`, `r8[${BYTE_REG[reg]}]`, (res) => (sub & FLAGS_ONLY ? '' : `r8[${d}] = ${res};`));
       }
       case Op.Alu8RmR_M:
-        if (sub & FLAGS_ONLY) return `${this.inFlight()} ${this.aluText(sub & 7, 1, `load8(cpu, ${s}, ${this.address()})`, `r8[${BYTE_REG[reg]}]`, () => '')}`;
+        if (sub & FLAGS_ONLY) return this.withLoad(1, this.aluText(sub & 7, 1, 'v', `r8[${BYTE_REG[reg]}]`, () => ''));
         return this.readModifyWrite(1, `r8[${BYTE_REG[reg]}]`);
       case Op.Alu8RmI_R: {
         const d = BYTE_REG[rm];
@@ -491,22 +537,22 @@ class RecordText {
       case Op.Dec_R_Jcc: return this.fused('-', OP_DEC, '1', true);
 
       case Op.MovRmR_R: return `r[${rm}] = r[${reg}];`;
-      case Op.MovRmR_M: return `${this.inFlight()} store32(cpu, ${s}, ${this.address()}, r[${reg}]); ${this.afterStore()}`;
-      case Op.MovRRm_M: return `${this.inFlight()} r[${reg}] = load32(cpu, ${s}, ${this.address()});`;
-      case Op.MovRmI_M: return `${this.inFlight()} store32(cpu, ${s}, ${this.address()}, ${imm}); ${this.afterStore()}`;
+      case Op.MovRmR_M: return this.store(4, `r[${reg}]`);
+      case Op.MovRRm_M: return this.withLoad(4, `r[${reg}] = v;`);
+      case Op.MovRmI_M: return this.store(4, `${imm}`);
       case Op.MovRI: return `r[${rm}] = ${imm};`;
       case Op.Mov8RmR_R: return `r8[${BYTE_REG[rm]}] = r8[${BYTE_REG[reg]}];`;
-      case Op.Mov8RmR_M: return `${this.inFlight()} store8(cpu, ${s}, ${this.address()}, r8[${BYTE_REG[reg]}]); ${this.afterStore()}`;
-      case Op.Mov8RRm_M: return `${this.inFlight()} r8[${BYTE_REG[reg]}] = load8(cpu, ${s}, ${this.address()});`;
+      case Op.Mov8RmR_M: return this.store(1, `r8[${BYTE_REG[reg]}]`);
+      case Op.Mov8RRm_M: return this.withLoad(1, `r8[${BYTE_REG[reg]}] = v;`);
       case Op.Mov8RI: return `r8[${BYTE_REG[rm]}] = ${imm};`;
       case Op.Lea: return `r[${reg}] = ${this.address()};`;
 
       case Op.Inc_R: return `{ const a = r[${rm}]; const res = (a + 1) | 0; recordIncDec(flags, ${OP_INC}, a, res); r[${rm}] = res; }`;
       case Op.Dec_R: return `{ const a = r[${rm}]; const res = (a - 1) | 0; recordIncDec(flags, ${OP_DEC}, a, res); r[${rm}] = res; }`;
 
-      case Op.Push_R: return `${this.inFlight()} push32(cpu, r[${rm}]); ${this.afterStore()}`;
-      case Op.PushI: return `${this.inFlight()} push32(cpu, ${imm}); ${this.afterStore()}`;
-      case Op.Pop_R: return `${this.inFlight()} { const v = pop32(cpu); r[${rm}] = v; }`;
+      case Op.Push_R: return this.push(`r[${rm}]`);
+      case Op.PushI: return this.push(`${imm}`);
+      case Op.Pop_R: return this.pop(`r[${rm}] = v;`);
 
       case Op.Jcc:
         this.target = next + imm;
@@ -516,9 +562,11 @@ class RecordText {
         return following === this.target ? '' : this.goTo(this.target, this.before + 1);
       case Op.CallRel:
         this.target = next + imm;
-        return `${this.inFlight()} push32(cpu, (eip0 + ${next}) | 0);${following === this.target ? '' : ` ${this.goTo(this.target, this.before + 1)}`}`;
+        // After a slow push that dropped code (a stack in a code page), stop at the target.
+        if (following !== this.target) return `${this.push(`(eip0 + ${next}) | 0`, false)} ${this.goTo(this.target, this.before + 1)}`;
+        return this.push(`(eip0 + ${next}) | 0`, `if (cpu.checkInterrupts || cache.drops !== drops) { ${this.goTo(this.target, this.before + 1)} }`);
       case Op.Ret:
-        return `${this.inFlight()} eip = pop32(cpu); ${this.leave()}`;
+        return `${this.pop('eip = v;')} ${this.leave()}`;
       case Op.CallRm_R:
         return `${this.inFlight()} { const t = r[${rm}]; push32(cpu, (eip0 + ${next}) | 0); eip = t; } ${this.leave()}`;
       case Op.Int:
@@ -536,7 +584,7 @@ class RecordText {
       case Op.Ror_R: return this.shift('ror');
 
       case Op.Movzx8_R: return `r[${reg}] = r8[${BYTE_REG[rm]}];`;
-      case Op.Movzx8_M: return `${this.inFlight()} r[${reg}] = load8(cpu, ${s}, ${this.address()});`;
+      case Op.Movzx8_M: return this.withLoad(1, `r[${reg}] = v;`);
       case Op.Setcc_R: return `r8[${BYTE_REG[rm]}] = flags.condition(${sub}) ? 1 : 0;`;
       case Op.Cmov_R: return `if (flags.condition(${sub})) r[${reg}] = r[${rm}];`;
       case Op.Imul_R: return `r[${reg}] = imulTruncated(cpu, r[${reg}], r[${rm}], 4);`;

@@ -30,7 +30,7 @@
 
 import { ATTR_DB, CR0_PE, ESP, SS, type Cpu } from './cpu.ts';
 import { blockHelpers, Op } from './dispatch.ts';
-import { OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SHIFT, OP_SUB } from './flags.ts';
+import { FLAG_CF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_SHIFT, OP_SUB } from './flags.ts';
 import type { DecodedCache } from './icache.ts';
 import { NO_REG } from './icache.ts';
 
@@ -141,6 +141,24 @@ export function compileBlock(cache: DecodedCache, leader: number, physical: numb
   return Compiled.Yes;
 }
 
+/** The kind (OP_ADD...) and size of the operation whose flags Flags holds recorded. */
+interface Producer {
+  kind: number;
+  size: number;
+}
+
+/** Records that leave the flags as they are (the shifts and the ALU set their own producer). */
+function keepsFlags(op: Op): boolean {
+  switch (op) {
+    case Op.Nop: case Op.MovRmR_R: case Op.MovRI: case Op.Mov8RmR_R: case Op.Mov8RI: case Op.Lea: case Op.Movzx8_R: case Op.Movzx8_M:
+    case Op.MovRmR_M: case Op.MovRRm_M: case Op.MovRmI_M: case Op.Mov8RmR_M: case Op.Mov8RRm_M:
+    case Op.Push_R: case Op.PushI: case Op.Pop_R: case Op.Jcc: case Op.Jmp: case Op.CallRel: case Op.Setcc_R: case Op.Cmov_R:
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** How a record uses the arithmetic flags, for deadFlags. */
 const enum Use {
   /** Neither reads nor writes them, and cannot fault or leave the block. */
@@ -203,11 +221,13 @@ function deadFlags(cache: DecodedCache, records: number[]): boolean[] {
 function blockSource(cache: DecodedCache, records: number[], offsets: number[], before: number[], instructions: number): string {
   const body: string[] = [];
   const dead = deadFlags(cache, records);
+  let producer: Producer | null = null;
   for (let j = 0; j < records.length; j++) {
-    const text = new RecordText(cache, records[j], j, offsets[j], before[j], instructions, dead[j]);
+    const text: RecordText = new RecordText(cache, records[j], j, offsets[j], before[j], instructions, dead[j], producer);
     const following = j + 1 < records.length ? offsets[j + 1] : NaN;
     body.push(`// ${j}: op ${cache.opOf(records[j])} at ${offsets[j]}`);
     body.push(text.code(following));
+    producer = text.producerAfter;
   }
   return `"use strict";
 const { ${Object.keys(blockHelpers).join(', ')} } = helpers;
@@ -272,6 +292,8 @@ class RecordText {
     private readonly total: number,
     /** No one sees the flags this record sets (deadFlags): leave them out. */
     private readonly dead: boolean,
+    /** What recorded the flags before this record, when the block knows. */
+    private readonly producer: Producer | null,
   ) {
     this.op = cache.opOf(record);
     this.reg = cache.reg[record];
@@ -337,9 +359,13 @@ class RecordText {
    * dead; `assign` stores the result (empty for a compare).
    */
   private aluText(sub: number, size: 1 | 4, a: string, b: string, assign: (result: string) => string, dead = this.dead): string {
-    if (sub === 2 || sub === 3) return `{ const res = alu(cpu, ${sub}, ${a}, ${b}, ${size}); ${assign('res')} }`;
+    if (sub === 2 || sub === 3) {
+      this.producerAfter = null;
+      return `{ const res = alu(cpu, ${sub}, ${a}, ${b}, ${size}); ${assign('res')} }`;
+    }
     const operator = ['+', '|', '', '', '&', '-', '^', '-'][sub];
     const kind = sub === 0 ? OP_ADD : sub === 5 || sub === 7 ? OP_SUB : OP_LOGIC;
+    this.producerAfter = dead ? null : { kind, size };
     const flagsText = dead ? '' : `flags.op = ${kind}; flags.size = ${size}; flags.a = a; flags.b = b; flags.result = res; `;
     return `{ const a = ${a}; const b = ${b}; const res = (a ${operator} b) ${size === 4 ? '| 0' : '& 255'}; ${flagsText}${assign('res')} }`;
   }
@@ -348,26 +374,54 @@ class RecordText {
   private aluInPlace(operator: string, kind: number, operand: string, writeBack: boolean): string {
     const n = this.rm;
     const flagsText = this.dead ? '' : ` ${this.record32(kind, 'a', 'b', 'res')}`;
+    this.producerAfter = this.dead ? null : { kind, size: 4 };
     return `{ const a = r[${n}]; const b = ${operand}; const res = (a ${operator} b) | 0;${flagsText}${writeBack ? ` r[${n}] = res;` : ''}`;
   }
 
-  /** The condition `cc` straight from a, b and res of a fused op of kind `kind`, where that is exact. */
-  private static fusedCondition(kind: number, cc: number): string {
+  /**
+   * Condition `cc` straight from the operands `a`, `b` and result `res` (int32
+   * expressions) of a 32-bit operation of kind `kind`, where that is exact;
+   * else through Flags.condition.
+   */
+  private static condition(kind: number, cc: number, a = 'a', b = 'b', res = 'res'): string {
     const negate = (cc & 1) !== 0;
     let test: string | null = null;
     const c = cc >> 1;
     if (kind === OP_SUB) {
-      test = [`(((a ^ b) & (a ^ res)) < 0)`, `((a >>> 0) < (b >>> 0))`, `(a === b)`, `((a >>> 0) <= (b >>> 0))`, `(res < 0)`, null, `(a < b)`, `(a <= b)`][c];
+      test = [`(((${a} ^ ${b}) & (${a} ^ ${res})) < 0)`, `((${a} >>> 0) < (${b} >>> 0))`, `(${a} === ${b})`, `((${a} >>> 0) <= (${b} >>> 0))`,
+        `(${res} < 0)`, null, `(${a} < ${b})`, `(${a} <= ${b})`][c];
     } else if (kind === OP_LOGIC) {
-      test = [`false`, `false`, `(res === 0)`, `(res === 0)`, `(res < 0)`, null, `(res < 0)`, `(res <= 0)`][c];
+      test = [`false`, `false`, `(${res} === 0)`, `(${res} === 0)`, `(${res} < 0)`, null, `(${res} < 0)`, `(${res} <= 0)`][c];
     } else if (kind === OP_ADD) {
-      test = [`(((a ^ res) & (b ^ res)) < 0)`, `((res >>> 0) < (a >>> 0))`, `(res === 0)`, null, `(res < 0)`, null, null, null][c];
-    } else {
-      // INC/DEC: CF is kept, so only the conditions without it.
-      test = [null, null, `(res === 0)`, null, `(res < 0)`, null, null, null][c];
+      test = [`(((${a} ^ ${res}) & (${b} ^ ${res})) < 0)`, `((${res} >>> 0) < (${a} >>> 0))`, `(${res} === 0)`, null, `(${res} < 0)`, null, null, null][c];
+    } else if (kind === OP_INC || kind === OP_DEC) {
+      // CF is kept, so only the conditions without it.
+      test = [null, null, `(${res} === 0)`, null, `(${res} < 0)`, null, null, null][c];
     }
     if (test === null) return `flags.condition(${cc})`;
     return negate ? `!${test}` : test;
+  }
+
+  /** Condition `cc` on the flags as they are: from the recorded fields when this block knows which operation recorded them. */
+  private conditionNow(cc: number): string {
+    const p = this.producer;
+    if (p === null || p.size !== 4) return `flags.condition(${cc})`;
+    return RecordText.condition(p.kind, cc, 'flags.a', 'flags.b', 'flags.result');
+  }
+
+  /** INC or DEC (`kind`) of `a` to `res` recorded: CF comes from the operation before, which this block may know. */
+  private recordIncDec(kind: number): string {
+    this.producerAfter = { kind, size: 4 };
+    const p = this.producer;
+    const fields = `flags.op = ${kind}; flags.size = 4; flags.a = a; flags.b = 1; flags.result = res;`;
+    if (p === null || p.size !== 4) return `recordIncDec(flags, ${kind}, a, res);`;
+    switch (p.kind) {
+      case OP_INC: case OP_DEC: return fields; // CF is in bits already
+      case OP_LOGIC: return `flags.bits &= ~${FLAG_CF}; ${fields}`;
+      case OP_SUB: return `flags.bits = (flags.bits & ~${FLAG_CF}) | ((flags.a >>> 0) < (flags.b >>> 0) ? ${FLAG_CF} : 0); ${fields}`;
+      case OP_ADD: return `flags.bits = (flags.bits & ~${FLAG_CF}) | ((flags.result >>> 0) < (flags.a >>> 0) ? ${FLAG_CF} : 0); ${fields}`;
+      default: return `recordIncDec(flags, ${kind}, a, res);`;
+    }
   }
 
   /** A compare or count with the Jcc after it: the Jcc retires too and ends the block. */
@@ -378,9 +432,10 @@ class RecordText {
     this.target = after + disp;
     const cc = cache.jccCondition[this.record];
     const body = kind === OP_INC || kind === OP_DEC
-      ? `{ const a = r[${this.rm}]; const b = 1; const res = (a ${operator} 1) | 0; recordIncDec(flags, ${kind}, a, res); r[${this.rm}] = res;`
+      ? `{ const a = r[${this.rm}]; const b = 1; const res = (a ${operator} 1) | 0; ${this.recordIncDec(kind)} r[${this.rm}] = res;`
       : this.aluInPlace(operator, kind, operand, writeBack);
-    return `${body} ${this.branch(RecordText.fusedCondition(kind, cc), after, this.before + 2)} }`;
+    this.producerAfter = { kind, size: 4 };
+    return `${body} ${this.branch(RecordText.condition(kind, cc), after, this.before + 2)} }`;
   }
 
   private shift(kind: 'shl' | 'shr' | 'sar' | 'rol' | 'ror'): string {
@@ -472,8 +527,12 @@ class RecordText {
   /** Offset of the record after this one in the block (NaN for the last). */
   private following = NaN;
 
+  /** What recorded the flags after this record, when the block knows (null: it does not). */
+  producerAfter: Producer | null = null;
+
   code(following: number): string {
     this.following = following;
+    this.producerAfter = keepsFlags(this.op) ? this.producer : null;
     const text = this.body();
     // A block that ends without a transfer leaves for the next instruction.
     if (transfersControl(this.op) || !Number.isNaN(following)) return text;
@@ -547,8 +606,14 @@ class RecordText {
       case Op.Mov8RI: return `r8[${BYTE_REG[rm]}] = ${imm};`;
       case Op.Lea: return `r[${reg}] = ${this.address()};`;
 
-      case Op.Inc_R: return `{ const a = r[${rm}]; const res = (a + 1) | 0; recordIncDec(flags, ${OP_INC}, a, res); r[${rm}] = res; }`;
-      case Op.Dec_R: return `{ const a = r[${rm}]; const res = (a - 1) | 0; recordIncDec(flags, ${OP_DEC}, a, res); r[${rm}] = res; }`;
+      case Op.Inc_R: return `{ const a = r[${rm}]; const res = (a + 1) | 0; ${this.recordIncDec(OP_INC)} r[${rm}] = res; }`;
+      case Op.Dec_R: return `{ const a = r[${rm}]; const res = (a - 1) | 0; ${this.recordIncDec(OP_DEC)} r[${rm}] = res; }`;
+      case Op.IncDec_M: {
+        const kind = sub ? OP_DEC : OP_INC;
+        return `${this.inFlight()} { const o = ${this.address()}; const ad = updateAddress(cpu, ${s}, o, 4);
+          if (ad >= 0) { const a = ramRead32(cpu, ad); const res = (a ${sub ? '-' : '+'} 1) | 0; ${this.recordIncDec(kind)} ramWrite32(cpu, ad, res); }
+          else { store32(cpu, ${s}, o, ${sub ? 'dec' : 'inc'}(cpu, load32(cpu, ${s}, o), 4)); ${this.afterStore()} } }`;
+      }
 
       case Op.Push_R: return this.push(`r[${rm}]`);
       case Op.PushI: return this.push(`${imm}`);
@@ -556,7 +621,7 @@ class RecordText {
 
       case Op.Jcc:
         this.target = next + imm;
-        return this.branch(`flags.condition(${sub})`, next, this.before + 1);
+        return this.branch(this.conditionNow(sub), next, this.before + 1);
       case Op.Jmp:
         this.target = next + imm;
         return following === this.target ? '' : this.goTo(this.target, this.before + 1);
@@ -585,8 +650,8 @@ class RecordText {
 
       case Op.Movzx8_R: return `r[${reg}] = r8[${BYTE_REG[rm]}];`;
       case Op.Movzx8_M: return this.withLoad(1, `r[${reg}] = v;`);
-      case Op.Setcc_R: return `r8[${BYTE_REG[rm]}] = flags.condition(${sub}) ? 1 : 0;`;
-      case Op.Cmov_R: return `if (flags.condition(${sub})) r[${reg}] = r[${rm}];`;
+      case Op.Setcc_R: return `r8[${BYTE_REG[rm]}] = ${this.conditionNow(sub)} ? 1 : 0;`;
+      case Op.Cmov_R: return `if (${this.conditionNow(sub)}) r[${reg}] = r[${rm}];`;
       case Op.Imul_R: return `r[${reg}] = imulTruncated(cpu, r[${reg}], r[${rm}], 4);`;
 
       default:

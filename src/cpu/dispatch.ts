@@ -948,7 +948,7 @@ function runColdOp(cpu: Cpu, op: Op, i: number, next: number): number {
 
 /** What the functions blocks.ts makes call: the same paths as the handlers here. */
 export const blockHelpers = {
-  fastDeliver, fastInterruptReturn, alu, imulTruncated, load32, load8, store32, store8, updateAddress, ramRead32, ramWrite32, push32, pop32, recordIncDec, runColdOp,
+  fastDeliver, fastInterruptReturn, alu, inc, dec, imulTruncated, load32, load8, store32, store8, updateAddress, ramRead32, ramWrite32, push32, pop32, recordIncDec, runColdOp,
 };
 
 /** Record a 32-bit ADD, SUB or logic result for the lazy flags (what Flags.record does, minus its INC/DEC case). */

@@ -74,6 +74,17 @@ function translatable(op: Op): boolean {
 }
 
 /**
+ * Whether the instruction at `offset` in the page is an INT: a branch to one
+ * (a loop of system calls) is followed on its taken side, so the block ends
+ * by entering the kernel.
+ */
+function reachesInt(cache: DecodedCache, table: Int32Array, page: number, offset: number): boolean {
+  if (offset < 0 || offset >= 0x1000) return false;
+  const record = table[offset] !== 0 ? table[offset] : cache.decode((page << 12) | offset);
+  return cache.opOf(record) === Op.Int;
+}
+
+/**
  * Translate the records from `leader` (at physical address `physical`) on,
  * and make the leader an Op.Block record. The block follows the records in
  * the order they run: past a Jcc on its not-taken side (the taken side
@@ -102,13 +113,14 @@ export function compileBlock(cache: DecodedCache, leader: number, physical: numb
     const next = relative + cache.length[record];
     let following: number;
     // A branch back to the start closes a loop: the block ends there, so the loop stays small.
-    // Otherwise the block goes on along the not-taken side. (Following backward branches on their
-    // taken side, as loops mostly go, made the sieve a third slower: loops got entered and
-    // compiled again at every instruction where a slice's budget happened to end.)
+    // Otherwise the block goes on along the not-taken side, unless the taken side is an INT.
+    // (Following every backward branch on its taken side, as loops mostly go, made the sieve
+    // phase about a third slower when we tried it.)
     if (op === Op.Jcc || isFused(op)) {
       const after = op === Op.Jcc ? next : next + cache.jccLength[record];
       const target = after + (op === Op.Jcc ? cache.imm[record] : cache.jccDisp[record]);
-      following = target === 0 ? 0 : after;
+      following = target === 0 ? 0 : reachesInt(cache, table, page, start + target) && !seen.has(target) ? target : after;
+      if (cache.flushes !== flushes) return Compiled.Flushed;
     }
     else if (op === Op.Jmp || op === Op.CallRel) following = next + cache.imm[record];
     else if (transfersControl(op)) break;

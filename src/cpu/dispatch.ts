@@ -11,8 +11,9 @@
 // (a fault rolls back to startEip and startEsp), and an instruction that may
 // make an interrupt deliverable sets checkInterrupts, which ends the loop.
 //
-// The switch below is the one place records are interpreted, so a later
-// block-compiling tier can translate the same records into code instead.
+// The switch below is the one place records are interpreted; blocks.ts
+// translates the same records into JavaScript once they are hot (Op.Block
+// runs such a block), calling the helpers at the end of this file.
 
 import { alu, dec, imulTruncated, inc, neg, shift, shiftLogical } from './alu.ts';
 import { FLAG_CF, OP_ADD, OP_DEC, OP_INC, OP_LOGIC, OP_NONE, OP_SHIFT, OP_SUB, type Flags } from './flags.ts';

@@ -42,7 +42,6 @@ export const BLOCK_FAR = 0x80;
 /** The most records one block takes (with a fused Jcc, one more instruction: below BLOCK_FAR). */
 const MAX_RECORDS = 64;
 const FLAGS_ONLY = 8;
-const BYTE_REG = [0, 4, 8, 12, 1, 5, 9, 13];
 
 /** compileBlock's answers. */
 export const enum Compiled {
@@ -153,6 +152,25 @@ export function compileBlock(cache: DecodedCache, leader: number, physical: numb
   return Compiled.Yes;
 }
 
+// Guest registers live in locals (r0..r7) while a block runs. Calls that read
+// or change Cpu.reg32 get them written back first (FLUSH: those the block
+// assigns) and read again after (RELOAD, or only ESP); every exit and the
+// fault path write them back. Text is generated with r[n] and turned into
+// locals at the end (blockSource), so these markers stand in until then.
+const FLUSH = '/*flush*/';
+const RELOAD = '/*reload*/';
+const RELOAD_ESP = '/*reload esp*/';
+
+/** ModRM byte register `n` (AL CL DL BL AH CH DH BH) as an expression on r[]. */
+function byteRead(n: number): string {
+  return n < 4 ? `(r[${n}] & 255)` : `((r[${n & 3}] >> 8) & 255)`;
+}
+
+/** Set ModRM byte register `n` to `value` (an expression), as a statement on r[]. */
+function byteWrite(n: number, value: string): string {
+  return n < 4 ? `r[${n}] = (r[${n}] & -256) | (${value} & 255);` : `r[${n & 3}] = (r[${n & 3}] & -65281) | ((${value} & 255) << 8);`;
+}
+
 /** The kind (OP_ADD...) and size of the operation whose flags Flags holds recorded. */
 interface Producer {
   kind: number;
@@ -241,13 +259,23 @@ function blockSource(cache: DecodedCache, records: number[], offsets: number[], 
     body.push(text.code(following));
     producer = text.producerAfter;
   }
+  let text = body.join('\n');
+  const used = [...new Set([...text.matchAll(/\br\[(\d)\]/g)].map((m) => Number(m[1])))].sort();
+  const assigned = [...new Set([...text.matchAll(/\br\[(\d)\] = (?!=)/g)].map((m) => Number(m[1])))].sort();
+  const flush = assigned.map((n) => `r[${n}] = r${n};`).join(' ');
+  text = text.replace(/\br\[(\d)\]/g, 'r$1');
+  if (/\br8?\[/.test(text)) throw new Error('blocks.ts: a register access escaped the locals');
+  text = text
+    .replaceAll(FLUSH, flush)
+    .replaceAll(RELOAD_ESP, used.includes(ESP) ? `r${ESP} = r[${ESP}];` : '')
+    .replaceAll(RELOAD, used.map((n) => `r${n} = r[${n}];`).join(' '));
   return `"use strict";
 const { ${Object.keys(blockHelpers).join(', ')} } = helpers;
 const OFFSETS = [${offsets.join(', ')}];
 const BEFORE = [${before.join(', ')}];
 return function block(cpu, eip0, budget) {
   const r = cpu.reg32;
-  const r8 = cpu.reg8;
+  ${used.map((n) => `let r${n} = r[${n}];`).join(' ')}
   const ram = cpu.ram;
   const ram32 = cpu.ram32;
   const flags = cpu.flags;
@@ -265,14 +293,16 @@ return function block(cpu, eip0, budget) {
   let k = 0;
   try {
     run: for (;;) {
-${body.join('\n')}
+${text}
     }
   } catch (error) {
+    ${flush}
     cpu.startEip = (eip0 + OFFSETS[k]) | 0;
     cpu.startEsp = r[${ESP}];
     cpu.blockRetired = retired + BEFORE[k];
     throw error;
   }
+  ${flush}
   cpu.blockRetired = retired;
   return eip;
 };`;
@@ -476,7 +506,7 @@ class RecordText {
         break;
     }
     const inner = `const a = r[${n}]; ${core} r[${n}] = res;`;
-    return byCl ? `{ const c = r8[4] & 31; if (c !== 0) { ${inner} } }` : `{ ${inner} }`;
+    return byCl ? `{ const c = r[1] & 31; if (c !== 0) { ${inner} } }` : `{ ${inner} }`;
   }
 
   /**
@@ -506,15 +536,22 @@ class RecordText {
   private push(value: string, afterSlowPush: string | false = this.afterStore()): string {
     return `${this.inFlight()} { const pv = ${value}; const esp = (r[${ESP}] - 4) | 0; const lin = (segBase[${SS}] + esp) | 0; const e = tlbW[lin >>> 12];
       if (flatW[${SS}] && stack32 && e >= 0 && (lin & 3) === 0) { ram32[(e | (lin & 0xfff)) >> 2] = pv; r[${ESP}] = esp; }
-      else { push32(cpu, pv);${afterSlowPush ? ` ${afterSlowPush}` : ''} } }`;
+      else { ${FLUSH} push32(cpu, pv); ${RELOAD_ESP}${afterSlowPush ? ` ${afterSlowPush}` : ''} } }`;
   }
 
   /** POP into `then`'s `v`, as pop32 does it. */
   private pop(then: string): string {
     return `${this.inFlight()} { const esp = r[${ESP}]; const lin = (segBase[${SS}] + esp) | 0; const e = tlbR[lin >>> 12]; let v;
       if (flatR[${SS}] && stack32 && e >= 0 && (lin & 3) === 0) { v = ram32[(e | (lin & 0xfff)) >> 2]; r[${ESP}] = (esp + 4) | 0; }
-      else v = pop32(cpu);
+      else { ${FLUSH} v = pop32(cpu); ${RELOAD_ESP} }
       ${then} }`;
+  }
+
+  /** `ad`: where a read-modify-write of the memory operand `o` goes in RAM, as updateAddress finds it (a TLB hit inline). */
+  private writableAddress(size: 1 | 4): string {
+    const s = this.seg;
+    return `const lin = (segBase[${s}] + o) | 0; const e = tlbW[lin >>> 12];
+      const ad = flatW[${s}] && e >= 0 && (lin & 0xfff) <= ${0x1000 - size} ? e | (lin & 0xfff) : updateAddress(cpu, ${s}, o, ${size});`;
   }
 
   private recordShift(carryOverflow: string): string {
@@ -527,11 +564,11 @@ class RecordText {
     const sub = this.sub;
     // The slow path records the flags whatever deadFlags says: it may leave the block after the store.
     if (size === 4) {
-      return `${this.inFlight()} { const o = ${this.address()}; const ad = updateAddress(cpu, ${s}, o, 4);
-        if (ad >= 0) ${this.aluText(sub, 4, 'ramRead32(cpu, ad)', operand, (res) => `ramWrite32(cpu, ad, ${res});`)}
+      return `${this.inFlight()} { const o = ${this.address()}; ${this.writableAddress(4)}
+        if (ad >= 0) ${this.aluText(sub, 4, '((ad & 3) === 0 ? ram32[ad >> 2] : ramRead32(cpu, ad))', operand, (res) => `if ((ad & 3) === 0) ram32[ad >> 2] = ${res}; else ramWrite32(cpu, ad, ${res});`)}
         else { store32(cpu, ${s}, o, alu(cpu, ${sub}, load32(cpu, ${s}, o), ${operand}, 4)); ${this.afterStore()} } }`;
     }
-    return `${this.inFlight()} { const o = ${this.address()}; const ad = updateAddress(cpu, ${s}, o, 1);
+    return `${this.inFlight()} { const o = ${this.address()}; ${this.writableAddress(1)}
       if (ad >= 0) ${this.aluText(sub, 1, 'ram[ad]', operand, (res) => `ram[ad] = ${res};`)}
       else { store8(cpu, ${s}, o, alu(cpu, ${sub}, load8(cpu, ${s}, o), ${operand}, 1)); ${this.afterStore()} } }`;
   }
@@ -573,15 +610,13 @@ class RecordText {
         if (sub & FLAGS_ONLY) return this.withLoad(4, this.aluText(sub & 7, 4, 'v', `${imm}`, () => ''));
         return this.readModifyWrite(4, `${imm}`);
       case Op.Alu8RmR_R: {
-        const d = BYTE_REG[rm];
-        return this.aluText(sub & 7, 1, `r8[${d}]`, `r8[${BYTE_REG[reg]}]`, (res) => (sub & FLAGS_ONLY ? '' : `r8[${d}] = ${res};`));
+        return this.aluText(sub & 7, 1, byteRead(rm), byteRead(reg), (res) => (sub & FLAGS_ONLY ? '' : byteWrite(rm, res)));
       }
       case Op.Alu8RmR_M:
-        if (sub & FLAGS_ONLY) return this.withLoad(1, this.aluText(sub & 7, 1, 'v', `r8[${BYTE_REG[reg]}]`, () => ''));
-        return this.readModifyWrite(1, `r8[${BYTE_REG[reg]}]`);
+        if (sub & FLAGS_ONLY) return this.withLoad(1, this.aluText(sub & 7, 1, 'v', byteRead(reg), () => ''));
+        return this.readModifyWrite(1, byteRead(reg));
       case Op.Alu8RmI_R: {
-        const d = BYTE_REG[rm];
-        return this.aluText(sub & 7, 1, `r8[${d}]`, `${imm}`, (res) => (sub & FLAGS_ONLY ? '' : `r8[${d}] = ${res};`));
+        return this.aluText(sub & 7, 1, byteRead(rm), `${imm}`, (res) => (sub & FLAGS_ONLY ? '' : byteWrite(rm, res)));
       }
       case Op.AddRR: return this.aluInPlace('+', OP_ADD, `r[${reg}]`, true) + ' }';
       case Op.AddRI: return this.aluInPlace('+', OP_ADD, `${imm}`, true) + ' }';
@@ -612,18 +647,18 @@ class RecordText {
       case Op.MovRRm_M: return this.withLoad(4, `r[${reg}] = v;`);
       case Op.MovRmI_M: return this.store(4, `${imm}`);
       case Op.MovRI: return `r[${rm}] = ${imm};`;
-      case Op.Mov8RmR_R: return `r8[${BYTE_REG[rm]}] = r8[${BYTE_REG[reg]}];`;
-      case Op.Mov8RmR_M: return this.store(1, `r8[${BYTE_REG[reg]}]`);
-      case Op.Mov8RRm_M: return this.withLoad(1, `r8[${BYTE_REG[reg]}] = v;`);
-      case Op.Mov8RI: return `r8[${BYTE_REG[rm]}] = ${imm};`;
+      case Op.Mov8RmR_R: return byteWrite(rm, byteRead(reg));
+      case Op.Mov8RmR_M: return this.store(1, byteRead(reg));
+      case Op.Mov8RRm_M: return this.withLoad(1, byteWrite(reg, 'v'));
+      case Op.Mov8RI: return byteWrite(rm, `${imm}`);
       case Op.Lea: return `r[${reg}] = ${this.address()};`;
 
       case Op.Inc_R: return `{ const a = r[${rm}]; const res = (a + 1) | 0; ${this.recordIncDec(OP_INC)} r[${rm}] = res; }`;
       case Op.Dec_R: return `{ const a = r[${rm}]; const res = (a - 1) | 0; ${this.recordIncDec(OP_DEC)} r[${rm}] = res; }`;
       case Op.IncDec_M: {
         const kind = sub ? OP_DEC : OP_INC;
-        return `${this.inFlight()} { const o = ${this.address()}; const ad = updateAddress(cpu, ${s}, o, 4);
-          if (ad >= 0) { const a = ramRead32(cpu, ad); const res = (a ${sub ? '-' : '+'} 1) | 0; ${this.recordIncDec(kind)} ramWrite32(cpu, ad, res); }
+        return `${this.inFlight()} { const o = ${this.address()}; ${this.writableAddress(4)}
+          if (ad >= 0) { const a = ((ad & 3) === 0 ? ram32[ad >> 2] : ramRead32(cpu, ad)); const res = (a ${sub ? '-' : '+'} 1) | 0; ${this.recordIncDec(kind)} if ((ad & 3) === 0) ram32[ad >> 2] = res; else ramWrite32(cpu, ad, res); }
           else { store32(cpu, ${s}, o, ${sub ? 'dec' : 'inc'}(cpu, load32(cpu, ${s}, o), 4)); ${this.afterStore()} } }`;
       }
 
@@ -645,13 +680,14 @@ class RecordText {
       case Op.Ret:
         return `${this.pop('eip = v;')} ${this.leave()}`;
       case Op.CallRm_R:
-        return `${this.inFlight()} { const t = r[${rm}]; push32(cpu, (eip0 + ${next}) | 0); eip = t; } ${this.leave()}`;
+        return `{ const t = r[${rm}]; ${this.push(`(eip0 + ${next}) | 0`, false)} eip = t; } ${this.leave()}`;
       case Op.Int:
       case Op.Iret:
         // The common protected-mode cases through gates.ts, which never faults; anything else
         // leaves the block before the instruction, for dispatch.ts to run it.
         return `cpu.eip = (eip0 + ${next}) | 0;
-          if (cpu.fastGates && cpu.cr0 & ${CR0_PE} && cpu.interruptHook === undefined && ${this.op === Op.Int ? `fastDeliver(cpu, ${imm}, -1, true)` : 'fastInterruptReturn(cpu)'}) { eip = cpu.eip; ${this.leave()} }
+          ${FLUSH} const fast = cpu.fastGates && cpu.cr0 & ${CR0_PE} && cpu.interruptHook === undefined && ${this.op === Op.Int ? `fastDeliver(cpu, ${imm}, -1, true)` : 'fastInterruptReturn(cpu)'}; ${RELOAD}
+          if (fast) { eip = cpu.eip; ${this.leave()} }
           ${this.goTo(this.offset, this.before)}`;
 
       case Op.Shl_R: return this.shift('shl');
@@ -660,18 +696,18 @@ class RecordText {
       case Op.Rol_R: return this.shift('rol');
       case Op.Ror_R: return this.shift('ror');
 
-      case Op.Movzx8_R: return `r[${reg}] = r8[${BYTE_REG[rm]}];`;
+      case Op.Movzx8_R: return `r[${reg}] = ${byteRead(rm)};`;
       case Op.Movzx8_M: return this.withLoad(1, `r[${reg}] = v;`);
-      case Op.Setcc_R: return `r8[${BYTE_REG[rm]}] = ${this.conditionNow(sub)} ? 1 : 0;`;
+      case Op.Setcc_R: return byteWrite(rm, `(${this.conditionNow(sub)} ? 1 : 0)`);
       case Op.Cmov_R: return `if (${this.conditionNow(sub)}) r[${reg}] = r[${rm}];`;
       case Op.Imul_R: return `r[${reg}] = imulTruncated(cpu, r[${reg}], r[${rm}], 4);`;
 
       default:
         // The rarer handlers run as dispatch.ts runs them.
         if (transfersControl(this.op)) {
-          return `${this.inFlight()} eip = runColdOp(cpu, ${this.op}, ${this.record}, (eip0 + ${next}) | 0); ${this.leave()}`;
+          return `${this.inFlight()} ${FLUSH} eip = runColdOp(cpu, ${this.op}, ${this.record}, (eip0 + ${next}) | 0); ${RELOAD} ${this.leave()}`;
         }
-        return `${this.inFlight()} runColdOp(cpu, ${this.op}, ${this.record}, 0); ${this.afterStore()}`;
+        return `${this.inFlight()} ${FLUSH} runColdOp(cpu, ${this.op}, ${this.record}, 0); ${RELOAD} ${this.afterStore()}`;
     }
   }
 

@@ -203,6 +203,8 @@ const enum Use {
    */
   Barrier,
   BarrierSets,
+  /** A compare or count with its Jcc: sets all six (and cannot fault) before the branch reads them and may leave. */
+  SetsThenBranches,
 }
 
 function flagUse(cache: DecodedCache, record: number): Use {
@@ -223,6 +225,8 @@ function flagUse(cache: DecodedCache, record: number): Use {
       return carries ? Use.Barrier : Use.BarrierSets;
     case Op.Rol_R: case Op.Ror_R: case Op.Inc_R: case Op.Dec_R: case Op.Setcc_R: case Op.Cmov_R: case Op.Imul_R:
       return Use.Reads;
+    case Op.CmpRR_Jcc: case Op.CmpRI_Jcc: case Op.TestRR_Jcc: case Op.TestRI_Jcc: case Op.AndRI_Jcc: case Op.AddRI_Jcc: case Op.SubRI_Jcc:
+      return Use.SetsThenBranches;
     default:
       return Use.Barrier;
   }
@@ -241,19 +245,30 @@ function deadFlags(cache: DecodedCache, records: number[]): boolean[] {
   for (let j = records.length - 1; j >= 0; j--) {
     const use = flagUse(cache, records[j]);
     if (use === Use.Sets || use === Use.BarrierSets) dead[j] = !live;
-    if (use === Use.Sets) live = false;
+    if (use === Use.Sets || use === Use.SetsThenBranches) live = false;
     else if (use !== Use.None) live = true;
   }
   return dead;
+}
+
+/** Whether the block sets all six flags before anything can see them: then going round again needs none recorded. */
+function deadAtStart(cache: DecodedCache, records: number[]): boolean {
+  for (const record of records) {
+    const use = flagUse(cache, record);
+    if (use === Use.Sets || use === Use.SetsThenBranches) return true;
+    if (use !== Use.None) return false;
+  }
+  return false;
 }
 
 /** The text of the block function's factory. */
 function blockSource(cache: DecodedCache, records: number[], offsets: number[], before: number[], instructions: number): string {
   const body: string[] = [];
   const dead = deadFlags(cache, records);
+  const loopSetsFlags = deadAtStart(cache, records);
   let producer: Producer | null = null;
   for (let j = 0; j < records.length; j++) {
-    const text: RecordText = new RecordText(cache, records[j], j, offsets[j], before[j], instructions, dead[j], producer);
+    const text: RecordText = new RecordText(cache, records[j], j, offsets[j], before[j], instructions, dead[j], producer, loopSetsFlags);
     const following = j + 1 < records.length ? offsets[j + 1] : NaN;
     body.push(`// ${j}: op ${cache.opOf(records[j])} at ${offsets[j]}`);
     body.push(text.code(following));
@@ -264,6 +279,9 @@ function blockSource(cache: DecodedCache, records: number[], offsets: number[], 
   const assigned = [...new Set([...text.matchAll(/\br\[(\d)\] = (?!=)/g)].map((m) => Number(m[1])))].sort();
   const flush = assigned.map((n) => `r[${n}] = r${n};`).join(' ');
   text = text.replace(/\br\[(\d)\]/g, 'r$1');
+  // Segment bases and flatness are constants while a block runs.
+  const segmentViews = [...new Set([...text.matchAll(/\b(segBase|flatR|flatW)\[(\d)\]/g)].map((m) => `${m[1]}${m[2]}`))];
+  text = text.replace(/\b(segBase|flatR|flatW)\[(\d)\]/g, '$1$2');
   if (/\br8?\[/.test(text)) throw new Error('blocks.ts: a register access escaped the locals');
   text = text
     .replaceAll(FLUSH, flush)
@@ -288,6 +306,7 @@ return function block(cpu, eip0, budget) {
   const flatR = cpu.segFlatRead;
   const flatW = cpu.segFlatWrite;
   const stack32 = (cpu.segAttributes[${SS}] & ${ATTR_DB}) !== 0;
+  ${segmentViews.map((name) => `const ${name} = ${name.slice(0, -1)}[${name.slice(-1)}];`).join(' ')}
   let eip = eip0;
   let retired = 0;
   let k = 0;
@@ -336,6 +355,8 @@ class RecordText {
     private readonly dead: boolean,
     /** What recorded the flags before this record, when the block knows. */
     private readonly producer: Producer | null,
+    /** The block sets all six flags before anything can see them (deadAtStart). */
+    private readonly loopSetsFlags: boolean,
   ) {
     this.op = cache.opOf(record);
     this.reg = cache.reg[record];
@@ -477,7 +498,15 @@ class RecordText {
       ? `{ const a = r[${this.rm}]; const b = 1; const res = (a ${operator} 1) | 0; ${this.recordIncDec(kind)} r[${this.rm}] = res;`
       : this.aluInPlace(operator, kind, operand, writeBack);
     this.producerAfter = { kind, size: 4 };
-    return `${body} ${this.branch(RecordText.condition(kind, cc), after, this.before + 2)} }`;
+    const count = this.before + 2;
+    if (this.target === 0 && this.loopSetsFlags && Number.isNaN(this.following) && kind !== OP_INC && kind !== OP_DEC) {
+      // The loop's next pass sets every flag before it can see one: record them only on the way out.
+      const record = this.record32(kind, 'a', 'b', 'res');
+      const flagless = `{ const a = r[${this.rm}]; const b = ${operand}; const res = (a ${operator} b) | 0;${writeBack ? ` r[${this.rm}] = res;` : ''}`;
+      return `${flagless} if (${RecordText.condition(kind, cc)}) { retired += ${count}; if (budget - retired < ${this.total}) { ${record} eip = eip0; break run; } continue run; }
+        ${record} ${this.goTo(after, count)} }`;
+    }
+    return `${body} ${this.branch(RecordText.condition(kind, cc), after, count)} }`;
   }
 
   private shift(kind: 'shl' | 'shr' | 'sar' | 'rol' | 'ror'): string {

@@ -512,6 +512,8 @@ class RecordText {
   private shift(kind: 'shl' | 'shr' | 'sar' | 'rol' | 'ror'): string {
     const n = this.rm;
     const byCl = this.imm < 0;
+    // A count of 0 (counts are masked to 5 bits) changes nothing, flags included.
+    if (this.imm === 0) return '';
     const count = byCl ? 'c' : `${this.imm}`;
     let core: string;
     switch (kind) {

@@ -178,8 +178,10 @@ export function runDecoded(cpu: Cpu, end: number): void {
           break;
         case Op.Block:
           inHandler = false;
-          if (budget < (cache.blockLength[i] & ~BLOCK_FAR)) {
-            // The budget ends inside the block: its first instruction through the interpreter.
+          if (budget < (cache.blockLength[i] & ~BLOCK_FAR) || cpu.checkInterrupts) {
+            // The budget ends inside the block, or this loop was entered with checkInterrupts set
+            // (an interrupt was just delivered and another may be waiting), so it must stop after
+            // one instruction: the block's first instruction through the interpreter.
             cpu.eip = startEip;
             cpu.instructionCount = end - budget;
             cpu.step();

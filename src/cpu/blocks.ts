@@ -135,20 +135,19 @@ export function compileBlock(cache: DecodedCache, leader: number, physical: numb
     record = entry;
   }
   if (records.length < 2) return Compiled.No;
-  let low = 0x1000;
-  let high = 0;
+  const ranges = new Uint16Array(records.length * 2);
   const before: number[] = [];
   let instructions = 0;
   for (let j = 0; j < records.length; j++) {
     before.push(instructions);
     instructions += isFused(cache.opOf(records[j])) ? 2 : 1;
-    low = Math.min(low, start + offsets[j]);
-    high = Math.max(high, start + offsets[j] + cache.span[records[j]]);
+    ranges[2 * j] = start + offsets[j];
+    ranges[2 * j + 1] = start + offsets[j] + cache.span[records[j]];
   }
   const source = blockSource(cache, records, offsets, before, instructions);
   const make = new Function('helpers', source) as (helpers: typeof blockHelpers) => BlockFunction;
   const far = records.some((r) => cache.opOf(r) === Op.Int || cache.opOf(r) === Op.Iret);
-  cache.addBlock(leader, page, make(blockHelpers), instructions | (far ? BLOCK_FAR : 0), low, high);
+  cache.addBlock(leader, page, make(blockHelpers), instructions | (far ? BLOCK_FAR : 0), ranges);
   return Compiled.Yes;
 }
 

@@ -81,9 +81,8 @@ export class DecodedCache {
   readonly blocks: (BlockFunction | undefined)[] = new Array<BlockFunction | undefined>(RECORDS).fill(undefined);
   readonly blockLength = new Uint8Array(RECORDS);
   readonly blockOp = new Uint8Array(RECORDS);
-  /** The byte range of its page each block covers (start, end exclusive). */
-  private readonly blockStart = new Uint16Array(RECORDS);
-  private readonly blockEnd = new Uint16Array(RECORDS);
+  /** The bytes of its page each block was made from: a start and an end (exclusive) per record. */
+  private readonly blockRanges: (Uint16Array | undefined)[] = new Array<Uint16Array | undefined>(RECORDS).fill(undefined);
   /** Leaders of the blocks in each physical page. */
   private readonly pageBlocks = new Map<number, number[]>();
   /** Counts writes that dropped decoded instructions: a running block stops when it changes. */
@@ -136,22 +135,37 @@ export class DecodedCache {
     let chunk = offset >> CHUNK_SHIFT;
     while (chunk <= last >> CHUNK_SHIFT && table[PAGE_SIZE + chunk] === 0) chunk++;
     if (chunk > last >> CHUNK_SHIFT) return; // data beside the code: nothing decoded covers these bytes
-    this.drops++;
+    let dropped = false;
     const blocks = this.pageBlocks.get(page);
     if (blocks !== undefined) {
       for (let n = blocks.length - 1; n >= 0; n--) {
         const leader = blocks[n];
-        if (this.blockStart[leader] <= last && this.blockEnd[leader] > offset) {
+        if (this.blockCovers(leader, offset, last)) {
           this.dropBlock(leader);
           blocks[n] = blocks[blocks.length - 1];
           blocks.pop();
+          dropped = true;
         }
       }
     }
     for (let start = Math.max(0, offset - (MAX_SPAN - 1)); start <= last; start++) {
       const record = table[start];
-      if (record !== 0 && start + this.span[record] > offset) table[start] = 0;
+      if (record !== 0 && start + this.span[record] > offset) {
+        table[start] = 0;
+        dropped = true;
+      }
     }
+    // A running block stops after the store only when code went (its own, perhaps).
+    if (dropped) this.drops++;
+  }
+
+  /** Whether one of the records block `leader` was made from covers a byte of offset..last. */
+  private blockCovers(leader: number, offset: number, last: number): boolean {
+    const ranges = this.blockRanges[leader]!;
+    for (let n = 0; n < ranges.length; n += 2) {
+      if (ranges[n] <= last && ranges[n + 1] > offset) return true;
+    }
+    return false;
   }
 
   /** Forget everything decoded in physical page `page`. */
@@ -180,13 +194,16 @@ export class DecodedCache {
     this.flushes++;
   }
 
-  /** Make record `leader` (in the page of `start`..`end`) run `block`, `length` instructions per pass. */
-  addBlock(leader: number, page: number, block: BlockFunction, length: number, start: number, end: number): void {
+  /**
+   * Make record `leader` (in physical page `page`) run `block`, `length`
+   * instructions per pass; `ranges` holds the start and end offsets of the
+   * bytes of each record it was made from.
+   */
+  addBlock(leader: number, page: number, block: BlockFunction, length: number, ranges: Uint16Array): void {
     this.blocks[leader] = block;
     this.blockLength[leader] = length;
     this.blockOp[leader] = this.op[leader];
-    this.blockStart[leader] = start;
-    this.blockEnd[leader] = end;
+    this.blockRanges[leader] = ranges;
     this.op[leader] = Op.Block;
     let blocks = this.pageBlocks.get(page);
     if (blocks === undefined) this.pageBlocks.set(page, (blocks = []));
@@ -202,6 +219,7 @@ export class DecodedCache {
   private dropBlock(leader: number): void {
     this.op[leader] = this.blockOp[leader];
     this.blocks[leader] = undefined;
+    this.blockRanges[leader] = undefined;
     this.heat[leader] = 0;
   }
 

@@ -249,15 +249,11 @@ export function fastInterruptReturn(cpu: Cpu): boolean {
     cpu.setCpl(rpl);
     loadCache(cpu, SS, newSs, stackLow, stackHigh);
     cpu.reg32[ESP] = newEsp;
-    // Data segments the outer ring may not use become null (ES, DS, FS, GS).
-    for (let seg = 0; seg < 6; seg++) {
-      if (seg === CS || seg === SS || !cpu.segUsable[seg]) continue;
-      const data = cpu.segAttributes[seg];
-      if ((data & (ATTR_CODE | ATTR_DC)) !== (ATTR_CODE | ATTR_DC) && ((data >> 5) & 3) < rpl) {
-        cpu.segSelector[seg] = 0;
-        cpu.segUsable[seg] = false;
-        cpu.segmentChanged(seg);
-      }
+    // Data segments the outer ring may not use become null (ES, DS, FS, GS): straight-line
+    // tests first, as usually none does.
+    const data = cpu.segAttributes;
+    if (nulledFor(data[0], rpl) | nulledFor(data[3], rpl) | nulledFor(data[4], rpl) | nulledFor(data[5], rpl)) {
+      nullOuterSegments(cpu, rpl);
     }
   }
   cpu.eip = eip;
@@ -268,4 +264,21 @@ export function fastInterruptReturn(cpu: Cpu): boolean {
   const bits = flags.bits;
   if (bits & FLAG_TF || (bits & FLAG_IF && !(oldBits & FLAG_IF))) cpu.checkInterrupts = true;
   return true;
+}
+
+/** 1 when a data segment cache with these attributes (if usable) becomes null on a return to ring `rpl`. */
+function nulledFor(data: number, rpl: number): number {
+  return (data & (ATTR_CODE | ATTR_DC)) !== (ATTR_CODE | ATTR_DC) && ((data >> 5) & 3) < rpl ? 1 : 0;
+}
+
+/** Null the usable data segments (ES, DS, FS, GS) ring `rpl` may not use, as interruptReturn does. */
+function nullOuterSegments(cpu: Cpu, rpl: number): void {
+  for (let seg = 0; seg < 6; seg++) {
+    if (seg === CS || seg === SS || !cpu.segUsable[seg]) continue;
+    if (nulledFor(cpu.segAttributes[seg], rpl)) {
+      cpu.segSelector[seg] = 0;
+      cpu.segUsable[seg] = false;
+      cpu.segmentChanged(seg);
+    }
+  }
 }

@@ -22,7 +22,7 @@
 // blocks really compiled, ran and looped, so that it cannot pass with the
 // block tier idle.
 import { describe, expect, it } from 'vitest';
-import type { BlockFunction } from '../../src/cpu/blocks.ts';
+import { BLOCK_FAR, type BlockFunction } from '../../src/cpu/blocks.ts';
 import type { Cpu } from '../../src/cpu/cpu.ts';
 import { assemble, machine, type TestMachine } from './harness.ts';
 
@@ -62,8 +62,9 @@ function instrument(cpu: Cpu): BlockStats {
   const stats: BlockStats = { compiled: 0, calls: 0, looped: 0, stoppedEarly: 0, faulted: 0, faultedAfterPass: 0 };
   const cache = cpu.icache;
   const addBlock = cache.addBlock.bind(cache);
-  cache.addBlock = (leader, page, block, length, start, end) => {
+  cache.addBlock = (leader, page, block, info, ranges) => {
     stats.compiled++;
+    const length = info & ~BLOCK_FAR;
     const counted: BlockFunction = (c, eip, budget) => {
       stats.calls++;
       try {
@@ -77,7 +78,7 @@ function instrument(cpu: Cpu): BlockStats {
         throw error;
       }
     };
-    addBlock(leader, page, counted, length, start, end);
+    addBlock(leader, page, counted, info, ranges);
   };
   return stats;
 }
